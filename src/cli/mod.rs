@@ -1,0 +1,64 @@
+//! The `meta-router` command line: argument definitions (clap) and dispatch.
+//!
+//! Each subcommand lives in its own file with its argument struct and its `run`; this file only
+//! lists them. Errors are printed by [`main_with_args`] as one `error: ...` line on stderr with a
+//! non-zero exit code; nothing a user types reaches a panic.
+
+pub mod learn;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Train LLM routers from a few gold-standard labels and many biased preference labels.
+#[derive(Debug, Parser)]
+#[command(name = "meta-router", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit one learner on a CSV, predict a test CSV, report time and quality.
+    Learn(learn::LearnArgs),
+}
+
+/// Runs a parsed command.
+///
+/// # Errors
+/// Whatever the subcommand reports.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Learn(a) => learn::run(a),
+    }
+}
+
+/// Parses `args` (program name first), runs, and maps the outcome to an exit code:
+/// 0 on success, 2 for a usage error (clap's message), 1 for any other error.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

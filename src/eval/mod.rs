@@ -1,0 +1,3 @@
+//! Evaluation: prediction metrics, and (for routers) efficiency-gain curves and studies.
+
+pub mod metrics;

@@ -1,0 +1,44 @@
+//! # meta-router
+//!
+//! Train LLM routers from a few trusted gold-standard (GS) labels and many cheap, biased
+//! preference-based (PB) labels, following *Meta-Router* (ICLR 2026).
+//!
+//! Per query `q` with embedding features `x`, a router predicts the quality gain
+//! `psi(x)` of a costly primary model over a cheap alternative and sends the query to the
+//! primary when `psi_hat(x) > w`. Gold labels measure `psi`; preference labels measure
+//! `eta(x) = psi(x) - Delta(x)`, with a query-dependent bias `Delta`. Treating the label source
+//! as a treatment (gold = 1, preference = 0) makes `Delta` a conditional average treatment
+//! effect, estimated with cross-fitted R- or DR-learners; each preference label is lifted to
+//! `y + Delta_hat(x)` and `psi_hat` is regressed on gold and lifted rows together.
+//!
+//! ## Layout (dependencies point downwards only)
+//! | module | what |
+//! | --- | --- |
+//! | [`cli`] | the `meta-router` command line |
+//! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
+//! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
+//! | [`learn`] | learner traits, the run-time learner spec, the learners |
+//! | [`linalg`] | faer helpers and stable statistics |
+//! | [`persist`] | versioned, checksummed model files |
+//! | [`rng`], [`par`] | position-derived random streams; deterministic parallel helpers |
+//! | [`error`] | the crate's one error type |
+//!
+//! ## Determinism
+//! The same seed gives bit-identical results for any rayon thread count on the same machine
+//! and build: every random stream is derived from its position (see [`rng`]), faer kernels run
+//! sequentially, and parallel work is gathered in index order (see [`par`]).
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod data;
+pub mod error;
+pub mod eval;
+pub mod learn;
+pub mod linalg;
+pub mod par;
+pub mod persist;
+pub mod rng;
+
+pub use error::{Error, Result};
+pub use rng::Seed;

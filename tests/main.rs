@@ -1,0 +1,3 @@
+//! Integration tests: one binary (see Cargo.toml `autotests = false`).
+
+mod cli;
