@@ -79,10 +79,15 @@ pub fn parse_source(field: &str) -> Option<f64> {
 pub fn read_csv(path: impl AsRef<Path>, roles: &ColumnRoles) -> Result<Dataset> {
     let path = path.as_ref();
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    read_csv_from(std::io::BufReader::with_capacity(1 << 20, file), path, roles)
+}
+
+/// Reads CSV text from any reader; `path` only labels error messages and the [`Dataset`].
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRoles) -> Result<Dataset> {
+    let mut rdr = ::csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(reader);
     let header: Vec<String> =
         rdr.headers().map_err(|e| from_csv_error(path, e))?.iter().map(|s| s.trim().to_string()).collect();
     if header.is_empty() || header.iter().all(|h| h.is_empty()) {
