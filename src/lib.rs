@@ -34,6 +34,8 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod eval;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod learn;
 pub mod linalg;
 pub mod par;

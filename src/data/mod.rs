@@ -20,7 +20,7 @@ use faer::Mat;
 
 use crate::error::{Error, Result};
 
-pub use self::csv::{Column, read_csv, write_csv};
+pub use self::csv::{Column, read_csv, read_csv_from, write_csv};
 
 /// Which columns of a CSV play which role.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,115 @@
+//! Fuzz-target bodies, shared by the cargo-fuzz crate in `fuzz/` and by the ordinary test suite,
+//! which replays the checked-in corpus in `tests/corpus/<target>/` on the stable toolchain.
+//!
+//! Each body takes arbitrary bytes and must never panic; where an operation succeeds, it asserts
+//! the invariants a caller relies on (finite predictions from finite inputs, probabilities in
+//! `[0, 1]`, bit-identical round trips). A panic inside a body is a bug found.
+
+use std::path::Path;
+
+use faer::Mat;
+
+use crate::data::{ColumnRoles, read_csv_from};
+use crate::learn::{ClassifierModel, ClassifierSpec, Predict, PredictProba, RegressorModel, RegressorSpec, TrainSet};
+use crate::persist::{self, Kind};
+use crate::rng::Seed;
+
+/// CSV parsing: arbitrary bytes as a CSV file, read with a few role layouts.
+pub fn csv_bytes(data: &[u8]) {
+    let layouts = [
+        ColumnRoles::default(),
+        ColumnRoles { numeric: vec!["y".into()], ..Default::default() },
+        ColumnRoles { numeric: vec!["y".into()], source: Some("source".into()), ..Default::default() },
+        ColumnRoles::with_features(Some("x*")),
+    ];
+    for roles in &layouts {
+        if let Ok(d) = read_csv_from(data, Path::new("fuzz.csv"), roles) {
+            assert!(d.n_rows() > 0 && d.x.ncols() > 0, "a dataset without rows or features was accepted");
+            for v in d.numeric.values() {
+                assert_eq!(v.len(), d.n_rows());
+            }
+            let _ = d.check_finite_features();
+        }
+    }
+}
+
+/// Model-file loading: arbitrary bytes decoded as each artefact kind; a model that decodes must
+/// predict without panicking on a matching input.
+pub fn model_bytes(data: &[u8]) {
+    if let Ok(m) = persist::from_bytes::<RegressorModel>(data, Kind::Regressor) {
+        let d = m.n_features().min(1 << 12);
+        let x = Mat::<f64>::zeros(2, d);
+        let _ = m.predict(x.as_ref());
+    }
+    if let Ok(m) = persist::from_bytes::<ClassifierModel>(data, Kind::Classifier) {
+        let d = m.n_features().min(1 << 12);
+        let x = Mat::<f64>::zeros(2, d);
+        let _ = m.predict_proba(x.as_ref());
+    }
+}
+
+/// Command-line parsing: bytes split on NUL/newline into arguments, parsed (never run: running
+/// could write files named by the fuzzer).
+pub fn cli_args(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let args = std::iter::once("meta-router".to_string())
+        .chain(text.split(['\0', '\n']).filter(|s| !s.is_empty()).map(str::to_string));
+    let _ = <crate::cli::Cli as clap::Parser>::try_parse_from(args);
+}
+
+/// Values the fit fuzzer draws from: ordinary numbers and every awkward float.
+const PALETTE: [f64; 16] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    2.0,
+    1e-300,
+    -1e300,
+    1e300,
+    f64::MIN_POSITIVE,
+    5e-324,
+    f64::NAN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    3.0,
+    1.0,
+];
+
+/// Fitting every learner of the run-time spec on a small matrix decoded from the bytes
+/// (1-8 rows, 1-4 columns, awkward values, constant and duplicate columns, zero weights).
+pub fn fit_small(data: &[u8]) {
+    if data.len() < 3 {
+        return;
+    }
+    let n = 1 + (data[0] % 8) as usize;
+    let d = 1 + (data[1] % 4) as usize;
+    let flags = data[2];
+    let mut bytes = data[3..].iter().copied().cycle();
+    let mut next = || PALETTE[(bytes.next().unwrap_or(0) % 16) as usize];
+    let x = Mat::from_fn(n, d, |_, _| next());
+    let y: Vec<f64> = (0..n).map(|_| next()).collect();
+    let w: Vec<f64> = (0..n).map(|_| next().abs()).collect();
+    let weights = if flags & 1 == 1 { Some(w.as_slice()) } else { None };
+    let inputs_finite = x.col_iter().all(|c| c.iter().all(|v| v.is_finite()));
+    for name in RegressorSpec::NAMES {
+        let Ok(spec) = RegressorSpec::from_name(name) else { continue };
+        if let Ok(model) = spec.fit(TrainSet { x: x.as_ref(), y: &y, weights }, Seed(u64::from(flags))) {
+            if let Ok(p) = model.predict(x.as_ref()) {
+                if inputs_finite && y.iter().all(|v| v.is_finite() && v.abs() < 1e150) {
+                    assert!(p.iter().all(|v| !v.is_nan()), "{name} predicted NaN from finite data");
+                }
+            }
+        }
+    }
+    let t: Vec<f64> = y.iter().map(|&v| if v > 0.0 { 1.0 } else { 0.0 }).collect();
+    for name in ClassifierSpec::NAMES {
+        let Ok(spec) = ClassifierSpec::from_name(name) else { continue };
+        if let Ok(model) = spec.fit(TrainSet { x: x.as_ref(), y: &t, weights }, Seed(u64::from(flags))) {
+            if let Ok(p) = model.predict_proba(x.as_ref()) {
+                assert!(p.iter().all(|v| (0.0..=1.0).contains(v)), "{name} gave a probability outside [0, 1]");
+            }
+        }
+    }
+}
