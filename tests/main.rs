@@ -1,4 +1,5 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
 mod cli;
+mod linear;
 mod reference;
