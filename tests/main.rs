@@ -2,3 +2,5 @@
 
 mod cli;
 mod corpus;
+mod linear;
+mod reference;
