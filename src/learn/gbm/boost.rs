@@ -26,7 +26,7 @@ use super::Ensemble;
 use super::HgbParams;
 use super::binning::{Binned, bin_matrix};
 use super::grow::{GrowConfig, Grower, Workspace};
-use super::histogram::{GradHess, Hessian};
+use super::histogram::{Grads, Hessian};
 use super::loss::Loss;
 use super::predict::Tree;
 use super::split::SplitRules;
@@ -56,14 +56,15 @@ fn split_rows(p: &HgbParams, n: usize, seed: Seed) -> Result<(Vec<u32>, Vec<u32>
 }
 
 /// `g, h` of every listed row at the current scores (weighted), element-wise in parallel.
-fn gradients(loss: Loss, y: &[f64], w: Option<&[f64]>, raw: &[f64], grad: &mut [GradHess]) {
-    grad.par_chunks_mut(ROW_BLOCK).enumerate().for_each(|(b, chunk)| {
+fn gradients(loss: Loss, y: &[f64], w: Option<&[f64]>, raw: &[f64], grad: &mut [f64], hess: &mut [f64]) {
+    grad.par_chunks_mut(ROW_BLOCK).zip(hess.par_chunks_mut(ROW_BLOCK)).enumerate().for_each(|(b, (gc, hc))| {
         let first = b * ROW_BLOCK;
-        for (k, gh) in chunk.iter_mut().enumerate() {
+        for (k, (g, h)) in gc.iter_mut().zip(hc.iter_mut()).enumerate() {
             let i = first + k;
-            let [g, h] = loss.grad_hess(y[i], raw[i]);
+            let [gi, hi] = loss.grad_hess(y[i], raw[i]);
             let wi = w.map_or(1.0, |w| w[i]);
-            *gh = [wi * g, wi * h];
+            *g = wi * gi;
+            *h = wi * hi;
         }
     });
 }
@@ -106,7 +107,8 @@ pub fn fit(
     let binned = bin_matrix(x, &train, w, p.max_bins, seed);
     let init = loss.init(y, w, &train);
     let mut raw = vec![init; n];
-    let mut grad: Vec<GradHess> = vec![[0.0, 0.0]; n];
+    let mut grad = vec![0.0; n];
+    let mut hess = vec![0.0; n];
     let hessian = match (loss.constant_hessian(), w) {
         (Some(c), None) => Hessian::Constant(c),
         _ => Hessian::Varying,
@@ -135,7 +137,7 @@ pub fn fit(
     }
     let mut best_iter = 0;
     for it in 0..p.max_iter {
-        gradients(loss, y, w, &raw, &mut grad);
+        gradients(loss, y, w, &raw, &mut grad, &mut hess);
         idx.clear();
         oob.clear();
         if p.subsample < 1.0 {
@@ -148,7 +150,7 @@ pub fn fit(
         }
         let all_rows = idx.len() == n;
         active_features(p, binned.used.len(), seed, it, &mut active);
-        let grower = Grower { binned: &binned, cfg, grad: &grad, active: &active };
+        let grower = Grower { binned: &binned, cfg, grad: Grads { g: &grad, h: &hess }, active: &active };
         let grown = grower.grow(&mut ws, &mut idx, all_rows);
         for (leaf, &(a, b)) in grown.ranges.iter().enumerate() {
             let v = grown.tree.leaf_value[leaf];

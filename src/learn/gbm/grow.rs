@@ -13,10 +13,15 @@
 //!
 //! Leaf values are `learning_rate * (-G / (H + lambda))` (see [`super::split`]).
 
+use rayon::prelude::*;
+
 use super::binning::Binned;
-use super::histogram::{GradHess, Hessian, HistBin, Rows, STRIDE, build, subtract};
-use super::predict::Tree;
+use super::histogram::{Grads, Hessian, HistBin, Rows, STRIDE, build, subtract};
+use super::predict::{Node, Tree};
 use super::split::{Split, SplitRules, best_split};
+
+/// Rows per parallel task when gathering ordered gradients.
+const GATHER_BLOCK: usize = 16_384;
 
 /// Settings of tree growth.
 #[derive(Clone, Copy, Debug)]
@@ -37,7 +42,8 @@ pub struct GrowConfig {
 #[derive(Debug, Default)]
 pub struct Workspace {
     pool: Vec<Vec<HistBin>>,
-    ordered: Vec<GradHess>,
+    ordered_g: Vec<f64>,
+    ordered_h: Vec<f64>,
     scratch: Vec<u32>,
 }
 
@@ -95,14 +101,30 @@ fn partition(idx: &mut [u32], scratch: &mut Vec<u32>, col: &[u8], split: &Split,
     l
 }
 
+/// `out = values[rows]`, element-wise in parallel over fixed blocks.
+fn gather(out: &mut Vec<f64>, rows: &[u32], values: &[f64]) {
+    out.resize(rows.len(), 0.0);
+    out.par_chunks_mut(GATHER_BLOCK).zip(rows.par_chunks(GATHER_BLOCK)).for_each(|(o, r)| {
+        for (o, &i) in o.iter_mut().zip(r) {
+            *o = values[i as usize];
+        }
+    });
+}
+
+/// Points child `is_left` of node `p` at `c`.
+fn link(tree: &mut Tree, p: usize, is_left: bool, c: i32) {
+    let n = &mut tree.nodes[p];
+    if is_left { n.left = c } else { n.right = c }
+}
+
 /// Everything a tree is grown from.
 pub struct Grower<'a> {
     /// The binned features.
     pub binned: &'a Binned,
     /// Settings.
     pub cfg: GrowConfig,
-    /// Gradient/hessian per row.
-    pub grad: &'a [GradHess],
+    /// Gradient and hessian per row (hessians unused with a constant hessian).
+    pub grad: Grads<'a>,
     /// Which searchable feature slots this tree may split on.
     pub active: &'a [bool],
 }
@@ -118,9 +140,12 @@ impl Grower<'_> {
 
     fn build_rows(&self, ws: &mut Workspace, rows: &[u32]) -> Vec<HistBin> {
         let mut h = ws.take(self.hist_len());
-        ws.ordered.clear();
-        ws.ordered.extend(rows.iter().map(|&i| self.grad[i as usize]));
-        build(&mut h, self.binned, self.active, Rows::Subset(rows), &ws.ordered, self.cfg.hessian);
+        gather(&mut ws.ordered_g, rows, self.grad.g);
+        if self.cfg.hessian == Hessian::Varying {
+            gather(&mut ws.ordered_h, rows, self.grad.h);
+        }
+        let ordered = Grads { g: &ws.ordered_g, h: &ws.ordered_h };
+        build(&mut h, self.binned, self.active, Rows::Subset(rows), ordered, self.cfg.hessian);
         h
     }
 
@@ -139,13 +164,12 @@ impl Grower<'_> {
         let cfg = &self.cfg;
         let mut total = HistBin { n: idx.len() as u32, ..HistBin::default() };
         for &i in idx.iter() {
-            let p = self.grad[i as usize];
-            total.g += p[0];
-            total.h += p[1];
+            total.g += self.grad.g[i as usize];
         }
-        if let Hessian::Constant(c) = cfg.hessian {
-            total.h = c * idx.len() as f64;
-        }
+        total.h = match cfg.hessian {
+            Hessian::Constant(c) => c * idx.len() as f64,
+            Hessian::Varying => idx.iter().map(|&i| self.grad.h[i as usize]).fold(0.0, |a, b| a + b),
+        };
         let mut root = Leaf { start: 0, end: idx.len(), depth: 0, total, hist: None, split: None, parent: None };
         if cfg.max_leaf_nodes >= 2 && self.may_split(0, total) {
             root.hist = Some(if all_rows {
@@ -174,15 +198,17 @@ impl Grower<'_> {
             let fb = &self.binned.features[s.feature];
             let mid =
                 start + partition(&mut idx[start..end], &mut ws.scratch, self.binned.col(s.feature), &s, fb.nan_code());
-            let node = tree.feature.len();
-            tree.feature.push(s.feature as u32);
-            tree.threshold.push(fb.cuts.get(s.bin as usize).copied().unwrap_or(f64::INFINITY));
-            tree.bin.push(s.bin);
-            tree.default_left.push(s.missing_left);
-            tree.left.push(-1);
-            tree.right.push(-1);
+            let node = tree.nodes.len();
+            tree.nodes.push(Node {
+                threshold: fb.cuts.get(s.bin as usize).copied().unwrap_or(f64::INFINITY),
+                feature: s.feature as u32,
+                left: -1,
+                right: -1,
+                bin: s.bin,
+                default_left: s.missing_left,
+            });
             if let Some((p, is_left)) = parent {
-                if is_left { tree.left[p] = node as i32 } else { tree.right[p] = node as i32 }
+                link(&mut tree, p, is_left, node as i32);
             }
             let mut left = Leaf {
                 start,
@@ -238,8 +264,7 @@ impl Grower<'_> {
         let mut ranges = Vec::with_capacity(leaves.len());
         for (k, l) in leaves.iter_mut().enumerate() {
             if let Some((p, is_left)) = l.parent {
-                let c = !(k as i32);
-                if is_left { tree.left[p] = c } else { tree.right[p] = c }
+                link(&mut tree, p, is_left, !(k as i32));
             }
             tree.leaf_value.push(cfg.learning_rate * cfg.rules.leaf_value(l.total));
             ranges.push((l.start, l.end));
@@ -274,15 +299,16 @@ mod tests {
         let y: Vec<f64> = (0..n).map(|i| 4.0 * x[(i, 0)] + x[(i, 1)]).collect();
         let all: Vec<u32> = (0..n as u32).collect();
         let binned = bin_matrix(x.as_ref(), &all, None, 255, Seed(0));
-        let grad: Vec<GradHess> = y.iter().map(|&v| [-v, 1.0]).collect();
+        let g: Vec<f64> = y.iter().map(|&v| -v).collect();
+        let grad = Grads { g: &g, h: &[] };
         let active = [true, true];
         let mut ws = Workspace::default();
         for (leaves, depth, want) in [(31, None, 4), (3, None, 3), (31, Some(1), 2)] {
-            let g = Grower { binned: &binned, cfg: cfg(leaves, depth, 1), grad: &grad, active: &active };
+            let g = Grower { binned: &binned, cfg: cfg(leaves, depth, 1), grad, active: &active };
             let mut idx = all.clone();
             let grown = g.grow(&mut ws, &mut idx, true);
             assert_eq!(grown.tree.n_leaves(), want);
-            assert_eq!(grown.tree.feature[0], 0);
+            assert_eq!(grown.tree.nodes[0].feature, 0);
             // every leaf's rows reach that leaf, and leaf values are the leaf means of y
             for (k, &(a, b)) in grown.ranges.iter().enumerate() {
                 let mean = idx[a..b].iter().map(|&i| y[i as usize]).sum::<f64>() / (b - a) as f64;
@@ -296,7 +322,7 @@ mod tests {
             assert_eq!(sorted, all);
         }
         // min_samples_leaf larger than half the rows: no split at all
-        let g = Grower { binned: &binned, cfg: cfg(31, None, 201), grad: &grad, active: &active };
+        let g = Grower { binned: &binned, cfg: cfg(31, None, 201), grad, active: &active };
         let grown = g.grow(&mut ws, &mut all.clone(), true);
         assert_eq!(grown.tree.n_leaves(), 1);
         assert!((grown.tree.leaf_value[0] - 2.5).abs() < 1e-12);

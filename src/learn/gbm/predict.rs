@@ -1,39 +1,48 @@
 //! Fitted trees as flat arrays, and prediction by an additive ensemble of them.
 //!
-//! A tree with `L` leaves has `L - 1` internal nodes stored as parallel arrays (feature,
-//! threshold in raw feature units, default side for NaN, children). A child reference `c >= 0`
-//! is an internal node, `c < 0` is leaf `!c`. A row goes left when `x_f <= threshold`, or when
+//! A tree with `L` leaves has `L - 1` internal nodes in one flat array of 24-byte [`Node`]s
+//! (feature, threshold in raw feature units, default side for NaN, children; one cache line
+//! holds a node and its neighbours) and `L` leaf values. A child reference `c >= 0` is an
+//! internal node, `c < 0` is leaf `!c`. A row goes left when `x_f <= threshold`, or when
 //! `x_f` is NaN and the node's default is left; no binning is needed at prediction time.
 //!
 //! The ensemble's raw score is `F(x) = F_0 + sum_t f_t(x)`, summed in tree order for every row
 //! (single-row and batch paths give the same bits). Batch prediction runs over fixed blocks of
-//! rows in parallel ([`crate::par::for_each_row_block`]); inside a block, trees are the outer
-//! loop over sub-blocks of [`SUB_BLOCK`] rows so that a tree's nodes and the touched feature
-//! values stay in cache.
+//! rows in parallel ([`crate::par::for_each_row_block`]). Inside a block, rows are copied a
+//! few at a time into a row-major buffer on the stack ([`BUF`] values, so at most `BUF / d` rows),
+//! and trees are the outer loop over those rows, so a tree's nodes and the rows' features stay
+//! in cache; nothing is allocated.
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 use crate::par::for_each_row_block;
 
-/// Rows per inner sub-block of batch prediction.
-pub const SUB_BLOCK: usize = 256;
+/// Feature values in the stack buffer of batch prediction (32 KiB).
+pub const BUF: usize = 4096;
 
-/// One regression tree in flat arrays.
+/// One internal node.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Raw threshold: `x <= threshold` goes left.
+    pub threshold: f64,
+    /// Feature column.
+    pub feature: u32,
+    /// Left child (`< 0`: leaf `!c`).
+    pub left: i32,
+    /// Right child (`< 0`: leaf `!c`).
+    pub right: i32,
+    /// The training bin code of the threshold (`code <= bin` goes left).
+    pub bin: u8,
+    /// Whether NaN goes left.
+    pub default_left: bool,
+}
+
+/// One regression tree: internal nodes (root first) and leaf values.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
-    /// Feature column of each internal node.
-    pub feature: Vec<u32>,
-    /// Raw threshold of each internal node: `x <= threshold` goes left.
-    pub threshold: Vec<f64>,
-    /// The training bin code of each threshold (`code <= bin` goes left).
-    pub bin: Vec<u8>,
-    /// Whether NaN goes left at each internal node.
-    pub default_left: Vec<bool>,
-    /// Left child of each internal node (`< 0`: leaf `!c`).
-    pub left: Vec<i32>,
-    /// Right child of each internal node (`< 0`: leaf `!c`).
-    pub right: Vec<i32>,
+    /// Internal nodes; empty for a single-leaf tree.
+    pub nodes: Vec<Node>,
     /// Leaf values (already multiplied by the learning rate).
     pub leaf_value: Vec<f64>,
 }
@@ -41,7 +50,7 @@ pub struct Tree {
 impl Tree {
     /// A tree of one leaf.
     pub fn constant(value: f64) -> Tree {
-        Tree { leaf_value: vec![value], ..Tree::default() }
+        Tree { nodes: Vec::new(), leaf_value: vec![value] }
     }
 
     /// Number of leaves.
@@ -52,18 +61,18 @@ impl Tree {
     /// The leaf a row reaches; `value(f)` returns feature `f` of the row.
     #[inline]
     pub fn leaf_of(&self, value: impl Fn(usize) -> f64) -> usize {
-        if self.feature.is_empty() {
+        if self.nodes.is_empty() {
             return 0;
         }
-        let mut node = 0usize;
+        let mut node = &self.nodes[0];
         loop {
-            let v = value(self.feature[node] as usize);
-            let go_left = if v.is_nan() { self.default_left[node] } else { v <= self.threshold[node] };
-            let c = if go_left { self.left[node] } else { self.right[node] };
+            let v = value(node.feature as usize);
+            let go_left = if v.is_nan() { node.default_left } else { v <= node.threshold };
+            let c = if go_left { node.left } else { node.right };
             if c < 0 {
                 return !c as usize;
             }
-            node = c as usize;
+            node = &self.nodes[c as usize];
         }
     }
 
@@ -71,19 +80,19 @@ impl Tree {
     /// `nan_code(f)` that feature's NaN code.
     #[inline]
     pub fn leaf_of_binned(&self, code: impl Fn(usize) -> u8, nan_code: impl Fn(usize) -> u8) -> usize {
-        if self.feature.is_empty() {
+        if self.nodes.is_empty() {
             return 0;
         }
-        let mut node = 0usize;
+        let mut node = &self.nodes[0];
         loop {
-            let f = self.feature[node] as usize;
+            let f = node.feature as usize;
             let c = code(f);
-            let go_left = if c == nan_code(f) { self.default_left[node] } else { c <= self.bin[node] };
-            let next = if go_left { self.left[node] } else { self.right[node] };
+            let go_left = if c == nan_code(f) { node.default_left } else { c <= node.bin };
+            let next = if go_left { node.left } else { node.right };
             if next < 0 {
                 return !next as usize;
             }
-            node = next as usize;
+            node = &self.nodes[next as usize];
         }
     }
 
@@ -96,9 +105,9 @@ impl Tree {
     /// Depth of the deepest leaf (0 for a single leaf).
     pub fn depth(&self) -> usize {
         fn walk(t: &Tree, c: i32) -> usize {
-            if c < 0 { 0 } else { 1 + walk(t, t.left[c as usize]).max(walk(t, t.right[c as usize])) }
+            if c < 0 { 0 } else { 1 + walk(t, t.nodes[c as usize].left).max(walk(t, t.nodes[c as usize].right)) }
         }
-        if self.feature.is_empty() { 0 } else { walk(self, 0) }
+        if self.nodes.is_empty() { 0 } else { walk(self, 0) }
     }
 }
 
@@ -114,14 +123,33 @@ pub fn raw_row(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
 
 /// Raw scores for every row of `x` into `out` (shapes checked by the caller); no allocation.
 pub fn raw_into(init: f64, trees: &[Tree], x: MatRef<'_, f64>, out: &mut [f64]) {
+    let d = x.ncols();
     for_each_row_block(out, |start, block| {
-        for (s, sub) in block.chunks_mut(SUB_BLOCK).enumerate() {
-            let first = start + s * SUB_BLOCK;
+        if d == 0 || d > BUF {
+            for (r, o) in block.iter_mut().enumerate() {
+                let i = start + r;
+                *o = init;
+                for t in trees {
+                    *o += t.predict(|f| x[(i, f)]);
+                }
+            }
+            return;
+        }
+        let rows = BUF / d;
+        let mut buf = [0.0f64; BUF];
+        for (s, sub) in block.chunks_mut(rows).enumerate() {
+            let first = start + s * rows;
+            let m = sub.len();
+            for f in 0..d {
+                let col = x.col(f).subrows(first, m);
+                for (r, &v) in col.iter().enumerate() {
+                    buf[r * d + f] = v;
+                }
+            }
             sub.fill(init);
             for t in trees {
-                for (r, o) in sub.iter_mut().enumerate() {
-                    let i = first + r;
-                    *o += t.predict(|f| x[(i, f)]);
+                for (o, row) in sub.iter_mut().zip(buf.chunks_exact(d)) {
+                    *o += t.predict(|f| row[f]);
                 }
             }
         }
@@ -136,12 +164,10 @@ mod tests {
     /// x0 <= 1 ? (x1 <= 0 ? 10 : 20) : 30, NaN on x0 goes right, NaN on x1 left.
     fn tree() -> Tree {
         Tree {
-            feature: vec![0, 1],
-            threshold: vec![1.0, 0.0],
-            bin: vec![3, 5],
-            default_left: vec![false, true],
-            left: vec![1, !0],
-            right: vec![!2, !1],
+            nodes: vec![
+                Node { threshold: 1.0, feature: 0, left: 1, right: !2, bin: 3, default_left: false },
+                Node { threshold: 0.0, feature: 1, left: !0, right: !1, bin: 5, default_left: true },
+            ],
             leaf_value: vec![10.0, 20.0, 30.0],
         }
     }
@@ -160,11 +186,11 @@ mod tests {
     fn batch_equals_single_rows_bitwise() {
         let t = tree();
         let trees = vec![t.clone(), Tree::constant(0.25), t];
-        let x = Mat::from_fn(10_000, 2, |i, j| ((i * 7 + j * 3) % 11) as f64 / 4.0 - 1.0);
+        let x = Mat::from_fn(10_000, 3, |i, j| ((i * 7 + j * 3) % 11) as f64 / 4.0 - 1.0);
         let mut out = vec![0.0; x.nrows()];
         raw_into(0.5, &trees, x.as_ref(), &mut out);
         for (i, o) in out.iter().enumerate() {
-            let row = [x[(i, 0)], x[(i, 1)]];
+            let row = [x[(i, 0)], x[(i, 1)], x[(i, 2)]];
             assert_eq!(o.to_bits(), raw_row(0.5, &trees, &row).to_bits());
         }
     }

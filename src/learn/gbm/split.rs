@@ -15,6 +15,8 @@
 //! Ties keep the first candidate (feature order, then bin order, NaN right before NaN left),
 //! so the choice is deterministic.
 
+use rayon::prelude::*;
+
 use super::binning::Binned;
 use super::histogram::{HistBin, STRIDE};
 
@@ -76,7 +78,8 @@ pub struct Split {
     pub right: HistBin,
 }
 
-/// The best admissible split of a leaf with totals `total`, or `None`.
+/// The best admissible split of a leaf with totals `total`, or `None`. Features are searched in
+/// parallel and the winner picked in feature order, so the result does not depend on threads.
 pub fn best_split(
     hist: &[HistBin],
     binned: &Binned,
@@ -85,42 +88,64 @@ pub fn best_split(
     rules: &SplitRules,
 ) -> Option<Split> {
     let parent = rules.score(total);
+    let per_feature: Vec<Option<Split>> = hist
+        .par_chunks_exact(STRIDE)
+        .with_min_len(8)
+        .enumerate()
+        .map(
+            |(k, slot)| {
+                if active[k] { best_in_feature(slot, binned.used[k], binned, total, parent, rules) } else { None }
+            },
+        )
+        .collect();
+    let mut best: Option<Split> = None;
+    for s in per_feature.into_iter().flatten() {
+        if best.is_none_or(|b| s.gain > b.gain) {
+            best = Some(s);
+        }
+    }
+    best
+}
+
+/// The best admissible split on one feature (`slot` is its histogram).
+fn best_in_feature(
+    slot: &[HistBin],
+    feature: usize,
+    binned: &Binned,
+    total: HistBin,
+    parent: f64,
+    rules: &SplitRules,
+) -> Option<Split> {
+    let nb = binned.features[feature].n_bins();
+    let nan = slot[nb];
     let mut best: Option<Split> = None;
     let mut best_gain = rules.min_gain;
-    for (k, slot) in hist.chunks_exact(STRIDE).enumerate() {
-        if !active[k] {
+    let mut cum = HistBin::default();
+    for (b, &bin) in slot[..nb].iter().enumerate() {
+        cum = cum + bin;
+        if cum.n + nan.n < rules.min_samples_leaf {
             continue;
         }
-        let feature = binned.used[k];
-        let nb = binned.features[feature].n_bins();
-        let nan = slot[nb];
-        let mut cum = HistBin::default();
-        for (b, &bin) in slot[..nb].iter().enumerate() {
-            cum = cum + bin;
-            if cum.n + nan.n < rules.min_samples_leaf {
-                continue;
-            }
-            // NaN to the right
-            let right = total - cum;
-            if right.n < rules.min_samples_leaf {
-                break;
-            }
-            let mut consider = |left: HistBin, right: HistBin, missing_left: bool| {
-                if rules.admissible(left) && rules.admissible(right) {
-                    let gain = rules.score(left) + rules.score(right) - parent;
-                    if gain > best_gain {
-                        best_gain = gain;
-                        best = Some(Split { gain, feature, bin: b as u8, missing_left, left, right });
-                    }
+        // NaN to the right
+        let right = total - cum;
+        if right.n < rules.min_samples_leaf {
+            break;
+        }
+        let mut consider = |left: HistBin, right: HistBin, missing_left: bool| {
+            if rules.admissible(left) && rules.admissible(right) {
+                let gain = rules.score(left) + rules.score(right) - parent;
+                if gain > best_gain {
+                    best_gain = gain;
+                    best = Some(Split { gain, feature, bin: b as u8, missing_left, left, right });
                 }
-            };
-            if nan.n == 0 {
-                consider(cum, right, cum.n >= right.n);
-            } else {
-                consider(cum, right, false);
-                let left = cum + nan;
-                consider(left, total - left, true);
             }
+        };
+        if nan.n == 0 {
+            consider(cum, right, cum.n >= right.n);
+        } else {
+            consider(cum, right, false);
+            let left = cum + nan;
+            consider(left, total - left, true);
         }
     }
     best
@@ -130,7 +155,7 @@ pub fn best_split(
 mod tests {
     use super::*;
     use crate::learn::gbm::binning::bin_matrix;
-    use crate::learn::gbm::histogram::{Hessian, Rows, build};
+    use crate::learn::gbm::histogram::{Grads, Hessian, Rows, build};
     use crate::rng::Seed;
     use faer::Mat;
 
@@ -142,9 +167,9 @@ mod tests {
         let n = x.nrows();
         let all: Vec<u32> = (0..n as u32).collect();
         let binned = bin_matrix(x.as_ref(), &all, None, 255, Seed(0));
-        let gh: Vec<[f64; 2]> = g.iter().map(|&v| [v, 1.0]).collect();
+        let h = vec![1.0; n];
         let mut hist = vec![HistBin::default(); binned.used.len() * STRIDE];
-        build(&mut hist, &binned, &vec![true; binned.used.len()], Rows::All, &gh, Hessian::Varying);
+        build(&mut hist, &binned, &vec![true; binned.used.len()], Rows::All, Grads { g, h: &h }, Hessian::Varying);
         let total = HistBin { g: g.iter().sum(), h: n as f64, n: n as u32 };
         (binned, hist, total)
     }

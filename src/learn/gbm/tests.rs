@@ -36,8 +36,8 @@ fn a_stump_target_is_fit_exactly() {
     let p = HgbParams { max_iter: 1, learning_rate: 1.0, max_leaf_nodes: 2, ..HgbParams::default() };
     let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
     let t = &m.ensemble.trees[0];
-    assert_eq!(t.feature, vec![1]);
-    assert!(t.threshold[0] > 20.0 && t.threshold[0] < 21.0);
+    assert_eq!((t.nodes.len(), t.nodes[0].feature), (1, 1));
+    assert!(t.nodes[0].threshold > 20.0 && t.nodes[0].threshold < 21.0);
     let pred = m.predict(x.as_ref()).unwrap();
     for (a, b) in pred.iter().zip(&y) {
         assert!((a - b).abs() < 1e-12, "{a} vs {b}");
@@ -53,14 +53,14 @@ fn nan_rows_follow_the_learned_default_side() {
     let p = HgbParams { max_iter: 1, learning_rate: 1.0, max_leaf_nodes: 2, ..HgbParams::default() };
     let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
     let t = &m.ensemble.trees[0];
-    assert!(!t.default_left[0], "NaN must go right, with the high values");
+    assert!(!t.nodes[0].default_left, "NaN must go right, with the high values");
     assert!((m.predict_row(&[f64::NAN]).unwrap() - 10.0).abs() < 1e-12);
     assert!((m.predict_row(&[99.0]).unwrap() - 10.0).abs() < 1e-12);
     assert!(m.predict_row(&[3.0]).unwrap().abs() < 1e-12);
     // flipped: NaN rows resemble the low side and go left
     let y2: Vec<f64> = (0..n).map(|i| if i % 6 != 0 && i % 100 >= 50 { 10.0 } else { 0.0 }).collect();
     let m2 = p.fit(TrainSet::new(x.as_ref(), &y2), Seed(0)).unwrap();
-    assert!(m2.ensemble.trees[0].default_left[0]);
+    assert!(m2.ensemble.trees[0].nodes[0].default_left);
     assert!(m2.predict_row(&[f64::NAN]).unwrap().abs() < 1e-12);
     // a model trained without NaN still routes NaN somewhere (to the larger child)
     let x3 = Mat::from_fn(n, 1, |i, _| (i % 100) as f64);
