@@ -9,9 +9,10 @@
 //! The ensemble's raw score is `F(x) = F_0 + sum_t f_t(x)`, summed in tree order for every row
 //! (single-row and batch paths give the same bits). Batch prediction runs over fixed blocks of
 //! rows in parallel ([`crate::par::for_each_row_block`]). Inside a block, rows are copied a
-//! few at a time into a row-major buffer on the stack ([`BUF`] values, so at most `BUF / d` rows),
-//! and trees are the outer loop over those rows, so a tree's nodes and the rows' features stay
-//! in cache; nothing is allocated.
+//! few at a time into a row-major buffer on the stack ([`BUF`] values, so at most `BUF / d` rows)
+//! and each row walks every tree; nothing is allocated. (Walking a tree with several rows in
+//! lockstep, branch-free, measured 1.5x slower than this: the processor already overlaps the
+//! walks of consecutive rows.)
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
@@ -146,11 +147,8 @@ pub fn raw_into(init: f64, trees: &[Tree], x: MatRef<'_, f64>, out: &mut [f64]) 
                     buf[r * d + f] = v;
                 }
             }
-            sub.fill(init);
-            for t in trees {
-                for (o, row) in sub.iter_mut().zip(buf.chunks_exact(d)) {
-                    *o += t.predict(|f| row[f]);
-                }
+            for (o, row) in sub.iter_mut().zip(buf.chunks_exact(d)) {
+                *o = raw_row(init, trees, row);
             }
         }
     });
@@ -191,6 +189,14 @@ mod tests {
         raw_into(0.5, &trees, x.as_ref(), &mut out);
         for (i, o) in out.iter().enumerate() {
             let row = [x[(i, 0)], x[(i, 1)], x[(i, 2)]];
+            assert_eq!(o.to_bits(), raw_row(0.5, &trees, &row).to_bits());
+        }
+        // rows wider than the stack buffer take the direct path
+        let wide = Mat::from_fn(5, BUF + 1, |i, j| if j < 2 { i as f64 - 2.0 } else { 0.0 });
+        let mut out = vec![0.0; 5];
+        raw_into(0.5, &trees, wide.as_ref(), &mut out);
+        for (i, o) in out.iter().enumerate() {
+            let row: Vec<f64> = (0..BUF + 1).map(|j| wide[(i, j)]).collect();
             assert_eq!(o.to_bits(), raw_row(0.5, &trees, &row).to_bits());
         }
     }
