@@ -2,5 +2,6 @@
 
 mod cli;
 mod corpus;
+mod gbm;
 mod linear;
 mod reference;

@@ -14,20 +14,50 @@ use crate::learn::TrainSet;
 /// # Errors
 /// [`Error::Empty`], [`Error::Shape`], [`Error::NonFinite`], [`Error::InvalidData`].
 pub fn train_set(data: &TrainSet<'_>) -> Result<()> {
-    let (n, d) = (data.x.nrows(), data.x.ncols());
+    shapes(data)?;
+    finite_matrix("features", data.x)?;
+    targets_and_weights(data)
+}
+
+/// Checks a training set whose features may hold NaN (missing values) but no infinity;
+/// otherwise as [`train_set`].
+///
+/// # Errors
+/// [`Error::Empty`], [`Error::Shape`], [`Error::NonFinite`], [`Error::InvalidData`].
+pub fn train_set_with_missing(data: &TrainSet<'_>) -> Result<()> {
+    shapes(data)?;
+    for j in 0..data.x.ncols() {
+        for i in 0..data.x.nrows() {
+            let v = data.x[(i, j)];
+            if v.is_infinite() {
+                let what = "features (NaN is allowed as missing)".to_string();
+                return Err(Error::NonFinite { what, row: i, col: j, value: v });
+            }
+        }
+    }
+    targets_and_weights(data)
+}
+
+/// At least one row and one column, one target per row.
+fn shapes(data: &TrainSet<'_>) -> Result<()> {
+    let n = data.x.nrows();
     if n == 0 {
         return Err(Error::empty("training data has no rows"));
     }
-    if d == 0 {
+    if data.x.ncols() == 0 {
         return Err(Error::empty("training data has no feature columns"));
     }
     if data.y.len() != n {
         return Err(Error::shape("targets vs feature rows", n, data.y.len()));
     }
-    finite_matrix("features", data.x)?;
+    Ok(())
+}
+
+/// Finite targets; valid weights when present.
+fn targets_and_weights(data: &TrainSet<'_>) -> Result<()> {
     finite_slice("target", data.y)?;
     if let Some(w) = data.weights {
-        weights(w, n)?;
+        weights(w, data.x.nrows())?;
     }
     Ok(())
 }

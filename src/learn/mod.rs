@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod constant;
+pub mod gbm;
 pub mod linear;
 pub mod params;
 pub mod pca;
