@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod constant;
+pub mod forest;
 pub mod params;
 pub mod spec;
 

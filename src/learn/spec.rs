@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
+use crate::learn::forest::{
+    RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
+};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 
@@ -136,10 +139,12 @@ macro_rules! classifiers {
 
 regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
+    RandomForest(RandomForestRegressor => RandomForestRegressorModel) = "rf",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
+    RandomForest(RandomForestClassifier => RandomForestClassifierModel) = "rfc",
 }
 
 macro_rules! common_spec_methods {
