@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod forest;
 mod gbm;
 mod linear;
 mod reference;

@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod constant;
+pub mod forest;
 pub mod gbm;
 pub mod linear;
 pub mod params;

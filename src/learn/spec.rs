@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
+use crate::learn::forest::{
+    RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
+};
 use crate::learn::gbm::{HgbModel, HgbParams, HgbcModel, HgbcParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
@@ -140,12 +143,14 @@ regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
     Ridge(RidgeParams => RidgeModel) = "ridge",
     Hgb(HgbParams => HgbModel) = "hgb",
+    RandomForest(RandomForestRegressor => RandomForestRegressorModel) = "rf",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
     Logistic(LogisticParams => LogisticModel) = "logistic",
     Hgbc(HgbcParams => HgbcModel) = "hgbc",
+    RandomForest(RandomForestClassifier => RandomForestClassifierModel) = "rfc",
 }
 
 macro_rules! common_spec_methods {
