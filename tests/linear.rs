@@ -204,6 +204,16 @@ fn bad_inputs_give_their_error_kind() {
         Err(Error::NonFinite { row: 4, col: 1, .. })
     ));
     assert!(matches!(logi.fit(TrainSet::new(xn.as_ref(), &s.t), Seed(0)), Err(Error::NonFinite { .. })));
+    // without centring, and with the bad value on a row of weight zero, it is still caught
+    let mut xi = s.x.clone();
+    xi[(7, 2)] = f64::NEG_INFINITY;
+    let mut w0 = s.w.clone();
+    w0[7] = 0.0;
+    let nc = RidgeParams { fit_intercept: false, ..Default::default() };
+    for p in [&ridge, &nc] {
+        let r = p.fit(TrainSet::weighted(xi.as_ref(), &s.y, &w0), Seed(0));
+        assert!(matches!(r, Err(Error::NonFinite { row: 7, col: 2, .. })), "{r:?}");
+    }
     assert!(matches!(PcaParams::default().fit(xn.as_ref(), Seed(0)), Err(Error::NonFinite { .. })));
     let mut yi = s.y.clone();
     yi[2] = f64::INFINITY;

@@ -49,7 +49,8 @@ pub enum Extra<'a> {
 /// `sqrt(row_weight_i)`; `(d + extras.len())` square, both triangles filled.
 ///
 /// `shift` has one entry per column of `x` (pass zeros for no centring); `row_weight` is `None`
-/// for all ones. Callers validate shapes and finiteness beforehand.
+/// for all ones. Callers validate shapes beforehand; a non-finite input shows as a non-finite
+/// diagonal entry.
 pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extras: &[Extra<'_>]) -> Mat<f64> {
     let (n, d) = (x.nrows(), x.ncols());
     let m = d + extras.len();

@@ -175,11 +175,19 @@ impl Regressor for RidgeParams {
 
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<RidgeModel> {
         self.validate()?;
-        check::train_set(&data)?;
+        // A non-finite feature makes its Gram diagonal (or, for d > n, a centred value) non-finite;
+        // the full check then names it. This saves one pass over the data.
+        check::train_set_except_features(&data)?;
         let (n, d) = (data.n_samples(), data.n_features());
+        if d > n {
+            check::train_set(&data)?;
+        }
         let c = Centring::new(&data, self.fit_intercept);
         let (coef, alpha, solver, cv_scores) = if d <= n {
             let g = gram(data.x, &c.means, data.weights, &[Extra::Column(data.y, c.y_mean)]);
+            if (0..d).any(|j| !g[(j, j)].is_finite()) {
+                check::train_set(&data)?;
+            }
             let gxx = g.as_ref().submatrix(0, 0, d, d);
             let gxy: Vec<f64> = (0..d).map(|j| g[(j, d)]).collect();
             let (alpha, cv) = match &self.alphas {
