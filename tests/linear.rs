@@ -281,7 +281,8 @@ fn fitted_models_survive_a_save_and_load() {
     let r = RegressorModel::Ridge(RidgeParams::default().fit(TrainSet::new(s.x.as_ref(), &s.y), Seed(0)).unwrap());
     let back: RegressorModel = from_bytes(&to_bytes(Kind::Regressor, &r).unwrap(), Kind::Regressor).unwrap();
     assert_eq!(back.predict(s.x.as_ref()).unwrap(), r.predict(s.x.as_ref()).unwrap());
-    let c = ClassifierModel::Logistic(LogisticParams::default().fit(TrainSet::new(s.x.as_ref(), &s.t), Seed(0)).unwrap());
+    let c =
+        ClassifierModel::Logistic(LogisticParams::default().fit(TrainSet::new(s.x.as_ref(), &s.t), Seed(0)).unwrap());
     let back: ClassifierModel = from_bytes(&to_bytes(Kind::Classifier, &c).unwrap(), Kind::Classifier).unwrap();
     assert_eq!(back.predict_proba(s.x.as_ref()).unwrap(), c.predict_proba(s.x.as_ref()).unwrap());
     let p = PcaParams { n_components: 2, ..Default::default() }.fit(s.x.as_ref(), Seed(0)).unwrap();

@@ -96,8 +96,9 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
     g
 }
 
-/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`.
-fn fill_block(
+/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`
+/// (`b <= GRAM_SUB_BLOCK`).
+pub(crate) fn fill_block(
     x: MatRef<'_, f64>,
     shift: &[f64],
     row_weight: Option<&[f64]>,
