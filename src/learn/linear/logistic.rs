@@ -320,9 +320,7 @@ impl PredictProba for LogisticModel {
     fn predict_proba_into(&self, x: MatRef<'_, f64>, out: &mut [f64]) -> Result<()> {
         check::predict_shape(x, self.coef.len(), out)?;
         linear_predict_into(x, &self.coef, self.intercept, out);
-        for o in out.iter_mut() {
-            *o = sigmoid(*o);
-        }
+        crate::par::for_each_row_block(out, |_, block| block.iter_mut().for_each(|o| *o = sigmoid(*o)));
         Ok(())
     }
 }
