@@ -192,7 +192,7 @@ impl Regressor for RidgeParams {
             let gxy: Vec<f64> = (0..d).map(|j| g[(j, d)]).collect();
             let (alpha, cv) = match &self.alphas {
                 Some(grid) => {
-                    let spectral = Spectral::primal(gxx, &gxy)?;
+                    let spectral = Spectral::new(gxx, &gxy, false)?;
                     let (a, scores) = spectral.select(grid, &data, &c, self.fit_intercept)?;
                     (a, Some(scores))
                 }
@@ -208,7 +208,7 @@ impl Regressor for RidgeParams {
             let k = z.as_ref() * z.as_ref().transpose();
             let (alpha, cv) = match &self.alphas {
                 Some(grid) => {
-                    let spectral = Spectral::dual(k.as_ref(), &zy)?;
+                    let spectral = Spectral::new(k.as_ref(), &zy, true)?;
                     let (a, scores) = spectral.select(grid, &data, &c, self.fit_intercept)?;
                     (a, Some(scores))
                 }
@@ -302,24 +302,17 @@ struct Spectral {
 }
 
 impl Spectral {
-    fn primal(gxx: MatRef<'_, f64>, gxy: &[f64]) -> Result<Self> {
-        let evd = gxx
+    /// From the Gram matrix `Z'Z` and `Z'z` (`dual = false`) or the kernel `ZZ'` and `z` (`dual`):
+    /// eigen-decompose `m = E L E'` and project `rhs` on the eigenvectors.
+    fn new(m: MatRef<'_, f64>, rhs: &[f64], dual: bool) -> Result<Self> {
+        let evd = m
             .self_adjoint_eigen(Side::Lower)
             .map_err(|_| Error::Singular { what: "ridge leave-one-out eigen-decomposition".into() })?;
-        let v = evd.U().to_owned();
-        let lam: Vec<f64> = (0..gxx.nrows()).map(|k| evd.S()[k].max(0.0)).collect();
-        let c: Vec<f64> = (0..lam.len()).map(|k| (0..gxy.len()).fold(0.0, |acc, j| acc + v[(j, k)] * gxy[j])).collect();
-        Ok(Spectral { basis: Basis::Primal(v), lam, c })
-    }
-
-    fn dual(k: MatRef<'_, f64>, zy: &[f64]) -> Result<Self> {
-        let evd = k
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::Singular { what: "ridge leave-one-out eigen-decomposition".into() })?;
-        let u = evd.U().to_owned();
-        let lam: Vec<f64> = (0..k.nrows()).map(|i| evd.S()[i].max(0.0)).collect();
-        let c: Vec<f64> = (0..lam.len()).map(|q| (0..zy.len()).fold(0.0, |acc, i| acc + u[(i, q)] * zy[i])).collect();
-        Ok(Spectral { basis: Basis::Dual(u), lam, c })
+        let e = evd.U().to_owned();
+        let lam: Vec<f64> = (0..m.nrows()).map(|k| evd.S()[k].max(0.0)).collect();
+        let c: Vec<f64> = (0..lam.len()).map(|k| super::dot(e.col_as_slice(k), rhs)).collect();
+        let basis = if dual { Basis::Dual(e) } else { Basis::Primal(e) };
+        Ok(Spectral { basis, lam, c })
     }
 
     /// The hat-matrix weights `g_k(alpha)` of each eigen-direction (0 for a null direction).
