@@ -14,19 +14,6 @@ use crate::learn::TrainSet;
 /// # Errors
 /// [`Error::Empty`], [`Error::Shape`], [`Error::NonFinite`], [`Error::InvalidData`].
 pub fn train_set(data: &TrainSet<'_>) -> Result<()> {
-    train_set_except_features(data)?;
-    finite_matrix("features", data.x)
-}
-
-/// Every check of [`train_set`] except the finiteness of the features, for learners whose first
-/// pass over the data detects a non-finite feature anyway (a NaN or infinity makes a column sum
-/// or a Gram diagonal non-finite); they then call [`train_set`] for the exact error, so the
-/// data is read once less on the common path.
-///
-/// # Errors
-/// [`Error::Empty`], [`Error::Shape`], [`Error::NonFinite`] (target, weights),
-/// [`Error::InvalidData`].
-pub fn train_set_except_features(data: &TrainSet<'_>) -> Result<()> {
     let (n, d) = (data.x.nrows(), data.x.ncols());
     if n == 0 {
         return Err(Error::empty("training data has no rows"));
@@ -37,6 +24,7 @@ pub fn train_set_except_features(data: &TrainSet<'_>) -> Result<()> {
     if data.y.len() != n {
         return Err(Error::shape("targets vs feature rows", n, data.y.len()));
     }
+    finite_matrix("features", data.x)?;
     finite_slice("target", data.y)?;
     if let Some(w) = data.weights {
         weights(w, n)?;
@@ -103,19 +91,15 @@ pub fn finite_slice(what: &str, v: &[f64]) -> Result<()> {
 /// # Errors
 /// [`Error::NonFinite`] naming the first offending element.
 pub fn finite_matrix(what: &str, x: MatRef<'_, f64>) -> Result<()> {
-    // Columns are scanned in parallel (a branch-free pass that vectorises); the error names the
-    // first bad element in column-major order, whatever the thread count.
-    let bad = crate::par::map_indexed(x.ncols(), |j| {
-        let col = x.col(j);
-        match col.try_as_col_major() {
-            Some(c) if !c.as_slice().iter().fold(false, |acc, v| acc | !v.is_finite()) => None,
-            _ => (0..x.nrows()).find(|&i| !col[i].is_finite()),
+    for j in 0..x.ncols() {
+        for i in 0..x.nrows() {
+            let v = x[(i, j)];
+            if !v.is_finite() {
+                return Err(Error::NonFinite { what: what.to_string(), row: i, col: j, value: v });
+            }
         }
-    });
-    match bad.iter().enumerate().find_map(|(j, r)| r.map(|i| (i, j))) {
-        Some((i, j)) => Err(Error::NonFinite { what: what.to_string(), row: i, col: j, value: x[(i, j)] }),
-        None => Ok(()),
     }
+    Ok(())
 }
 
 /// Shape check for prediction: `x` has `n_features` columns and `out` one slot per row.

@@ -228,7 +228,7 @@ impl Classifier for LogisticParams {
 
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<LogisticModel> {
         self.validate()?;
-        check::train_set(&data)?;
+        super::check_train_set(&data)?;
         check::binary_target(&data)?;
         let n = data.n_samples();
         let nf = data.n_features();

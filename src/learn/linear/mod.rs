@@ -26,6 +26,9 @@ pub mod ridge;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatRef, Par};
 
+use crate::error::Result;
+use crate::learn::{TrainSet, check};
+
 pub use logistic::{LogisticFitInfo, LogisticModel, LogisticParams};
 pub use ridge::{RidgeModel, RidgeParams, RidgeSolver};
 
@@ -186,6 +189,39 @@ pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
             None => (0..v.len()).fold(0.0, |acc, i| acc + col[i] * v[i]),
         }
     })
+}
+
+/// Whether every entry of `x` is finite: columns in parallel, each a branch-free pass that
+/// vectorises (the exact location of a bad value is left to [`check::finite_matrix`]).
+pub fn all_finite(x: MatRef<'_, f64>) -> bool {
+    crate::par::map_indexed(x.ncols(), |j| {
+        let col = x.col(j);
+        match col.try_as_col_major() {
+            Some(c) => !c.as_slice().iter().fold(false, |acc, v| acc | !v.is_finite()),
+            None => (0..x.nrows()).all(|i| col[i].is_finite()),
+        }
+    })
+    .into_iter()
+    .all(|ok| ok)
+}
+
+/// [`check::train_set`] without its scan of the features (it still checks them for the first
+/// column, which also rejects a matrix without columns). For learners that detect a non-finite
+/// feature on their own first pass and then call [`check::train_set`] for the exact error.
+///
+/// # Errors
+/// As [`check::train_set`].
+pub fn check_all_but_features(data: &TrainSet<'_>) -> Result<()> {
+    let first = data.x.subcols(0, data.x.ncols().min(1));
+    check::train_set(&TrainSet { x: first, ..*data })
+}
+
+/// [`check::train_set`] with a fast parallel scan of the features first.
+///
+/// # Errors
+/// As [`check::train_set`].
+pub fn check_train_set(data: &TrainSet<'_>) -> Result<()> {
+    if all_finite(data.x) { check_all_but_features(data) } else { check::train_set(data) }
 }
 
 /// Weighted column means of `x` (weights all one when `None`), each column summed in row order.

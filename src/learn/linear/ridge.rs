@@ -175,9 +175,9 @@ impl Regressor for RidgeParams {
 
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<RidgeModel> {
         self.validate()?;
-        // A non-finite feature makes its Gram diagonal (or, for d > n, a centred value) non-finite;
-        // the full check then names it. This saves one pass over the data.
-        check::train_set_except_features(&data)?;
+        // A non-finite feature makes its Gram diagonal non-finite (the dual form, d > n, checks up
+        // front); the full check then names it. This saves one pass over the data.
+        super::check_all_but_features(&data)?;
         let (n, d) = (data.n_samples(), data.n_features());
         if d > n {
             check::train_set(&data)?;
