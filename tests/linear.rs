@@ -204,6 +204,16 @@ fn bad_inputs_give_their_error_kind() {
         Err(Error::NonFinite { row: 4, col: 1, .. })
     ));
     assert!(matches!(logi.fit(TrainSet::new(xn.as_ref(), &s.t), Seed(0)), Err(Error::NonFinite { .. })));
+    // without centring, and with the bad value on a row of weight zero, it is still caught
+    let mut xi = s.x.clone();
+    xi[(7, 2)] = f64::NEG_INFINITY;
+    let mut w0 = s.w.clone();
+    w0[7] = 0.0;
+    let nc = RidgeParams { fit_intercept: false, ..Default::default() };
+    for p in [&ridge, &nc] {
+        let r = p.fit(TrainSet::weighted(xi.as_ref(), &s.y, &w0), Seed(0));
+        assert!(matches!(r, Err(Error::NonFinite { row: 7, col: 2, .. })), "{r:?}");
+    }
     assert!(matches!(PcaParams::default().fit(xn.as_ref(), Seed(0)), Err(Error::NonFinite { .. })));
     let mut yi = s.y.clone();
     yi[2] = f64::INFINITY;
@@ -242,4 +252,41 @@ fn bad_inputs_give_their_error_kind() {
     assert!(matches!(m.predict_row(&[1.0]), Err(Error::Shape { .. })));
     let mut out = vec![0.0; 3];
     assert!(matches!(m.predict_into(s.x.as_ref(), &mut out), Err(Error::Shape { .. })));
+}
+
+#[test]
+fn row_major_views_fit_like_column_major_matrices() {
+    let s = sample(300, 4, 21);
+    let flat: Vec<f64> = (0..300).flat_map(|i| (0..4).map(move |j| (i, j))).map(|(i, j)| s.x[(i, j)]).collect();
+    let xr = faer::MatRef::from_row_major_slice(&flat, 300, 4);
+    let a = RidgeParams::default().fit(TrainSet::weighted(s.x.as_ref(), &s.y, &s.w), Seed(0)).unwrap();
+    let b = RidgeParams::default().fit(TrainSet::weighted(xr, &s.y, &s.w), Seed(0)).unwrap();
+    assert!(close(&a.coef, &b.coef, 1e-12));
+    let a = LogisticParams::default().fit(TrainSet::new(s.x.as_ref(), &s.t), Seed(0)).unwrap();
+    let b = LogisticParams::default().fit(TrainSet::new(xr, &s.t), Seed(0)).unwrap();
+    assert!(close(&a.coef, &b.coef, 1e-10));
+    assert!(close(&a.predict_proba(xr).unwrap(), &b.predict_proba(s.x.as_ref()).unwrap(), 1e-12));
+    let pa = PcaParams { n_components: 3, ..Default::default() }.fit(s.x.as_ref(), Seed(0)).unwrap();
+    let pb = PcaParams { n_components: 3, ..Default::default() }.fit(xr, Seed(0)).unwrap();
+    assert!(close(&pa.components, &pb.components, 1e-12));
+    let (za, zb) = (pa.transform(s.x.as_ref()).unwrap(), pa.transform(xr).unwrap());
+    assert!((0..300).all(|i| (0..3).all(|c| (za[(i, c)] - zb[(i, c)]).abs() < 1e-12)));
+}
+
+#[test]
+fn fitted_models_survive_a_save_and_load() {
+    use meta_router::learn::{ClassifierModel, RegressorModel};
+    use meta_router::persist::{Kind, from_bytes, to_bytes};
+    let s = sample(100, 3, 31);
+    let r = RegressorModel::Ridge(RidgeParams::default().fit(TrainSet::new(s.x.as_ref(), &s.y), Seed(0)).unwrap());
+    let back: RegressorModel = from_bytes(&to_bytes(Kind::Regressor, &r).unwrap(), Kind::Regressor).unwrap();
+    assert_eq!(back.predict(s.x.as_ref()).unwrap(), r.predict(s.x.as_ref()).unwrap());
+    let c =
+        ClassifierModel::Logistic(LogisticParams::default().fit(TrainSet::new(s.x.as_ref(), &s.t), Seed(0)).unwrap());
+    let back: ClassifierModel = from_bytes(&to_bytes(Kind::Classifier, &c).unwrap(), Kind::Classifier).unwrap();
+    assert_eq!(back.predict_proba(s.x.as_ref()).unwrap(), c.predict_proba(s.x.as_ref()).unwrap());
+    let p = PcaParams { n_components: 2, ..Default::default() }.fit(s.x.as_ref(), Seed(0)).unwrap();
+    let back: meta_router::learn::pca::PcaModel = from_bytes(&to_bytes(Kind::Pca, &p).unwrap(), Kind::Pca).unwrap();
+    assert_eq!(back, p);
+    assert_eq!(back.transform(s.x.as_ref()).unwrap(), p.transform(s.x.as_ref()).unwrap());
 }

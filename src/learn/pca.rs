@@ -150,7 +150,9 @@ impl PcaParams {
         if d == 0 {
             return Err(Error::empty("PCA data has no feature columns"));
         }
-        check::finite_matrix("features", x)?;
+        if !super::linear::all_finite(x) {
+            check::finite_matrix("features", x)?;
+        }
         let r = n.min(d);
         let k = if self.n_components == 0 { r } else { self.n_components };
         if k > r {
