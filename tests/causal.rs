@@ -40,8 +40,8 @@ pub fn simulate(spec: Spec, psi_fn: impl Fn(&[f64]) -> f64, delta_fn: impl Fn(&[
     let mut row = vec![0.0; d];
     let (mut psi, mut delta, mut gold, mut pref) = (vec![], vec![], vec![], vec![]);
     for i in 0..n {
-        for j in 0..d {
-            row[j] = x[(i, j)];
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = x[(i, j)];
         }
         let p = psi_fn(&row);
         let dl = delta_fn(&row);
