@@ -2,4 +2,5 @@
 
 mod causal;
 mod cli;
+mod reference;
 mod router;
