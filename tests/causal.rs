@@ -190,3 +190,79 @@ fn bad_input_is_a_clear_error() {
     assert!(r.diagnostics.final_stage.unwrap().candidates.is_empty());
     assert!(r.psi.predict_row(&[0.0, 0.0]).unwrap().is_finite());
 }
+
+/// Spearman rank correlation (average ranks for ties).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            for &k in &idx[i..=j] {
+                r[k] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma) * (x - ma)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb) * (y - mb)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn heterogeneous_bias_is_estimated_better_than_a_global_shift() {
+    let psi = |x: &[f64]| 0.2 + 0.5 * x[0] - 0.3 * x[1];
+    let delta = |x: &[f64]| 0.3 + 0.6 * x[2];
+    let scale = 2.0;
+    let train = simulate(Spec { n: 3000, d: 5, n_gold: 150, scale, noise: 0.5, seed: 31 }, psi, delta);
+    let test = simulate(Spec { n: 1000, d: 5, n_gold: 10, scale, noise: 0.5, seed: 32 }, psi, delta);
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
+    let cfg = RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() };
+    let mut delta_rmse = std::collections::HashMap::new();
+    let mut rank = std::collections::HashMap::new();
+    for kind in [RouterKind::MeanShift, RouterKind::MetaR, RouterKind::MetaDr, RouterKind::Pooled, RouterKind::PrefOnly]
+    {
+        let r = train_router(kind, &train.data(), &cfg, Seed(8)).unwrap();
+        let c = r.scale;
+        if let Some(d) = r.predict_delta(test.x.as_ref()).unwrap() {
+            // the bias on the pooled scale: o(1) - o(0) = c psi - scale (psi - delta)
+            let truth: Vec<f64> = (0..1000).map(|i| c * test.psi[i] - scale * (test.psi[i] - test.delta[i])).collect();
+            delta_rmse.insert(kind, meta_router::eval::metrics::rmse(&d, &truth).unwrap());
+        }
+        rank.insert(kind, spearman(&r.predict_psi(test.x.as_ref()).unwrap(), &test.psi));
+        if kind.is_meta() {
+            let fs = r.diagnostics.final_stage.unwrap();
+            assert!(fs.chosen.starts_with("ridge"), "{}: final stage {}", kind.name(), fs.chosen);
+        }
+    }
+    eprintln!("Delta RMSE {delta_rmse:?}\nSpearman(psi_hat, psi) {rank:?}");
+    for meta in [RouterKind::MetaR, RouterKind::MetaDr] {
+        assert!(
+            delta_rmse[&meta] < 0.6 * delta_rmse[&RouterKind::MeanShift],
+            "{}: Delta RMSE {} vs mean_shift {}",
+            meta.name(),
+            delta_rmse[&meta],
+            delta_rmse[&RouterKind::MeanShift]
+        );
+        for base in [RouterKind::Pooled, RouterKind::PrefOnly] {
+            assert!(
+                rank[&meta] > rank[&base] + 0.05,
+                "{} ranks {} vs {} {}",
+                meta.name(),
+                rank[&meta],
+                base.name(),
+                rank[&base]
+            );
+        }
+    }
+}
