@@ -1,6 +1,6 @@
 //! The serving router and the `fit` / `route` commands: save/load, decisions, bad input.
 
-use meta_router::causal::{RouterConfig, RouterKind, train_router};
+use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::RegressorSpec;
 use meta_router::router::{Decision, Router, Threshold};
 use meta_router::{Error, Seed};
@@ -13,7 +13,7 @@ fn trained_router() -> (Router, crate::causal::Sim) {
         simulate(Spec { n: 400, d: 3, n_gold: 60, scale: 1.5, noise: 0.3, seed: 21 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
     let cfg = RouterConfig::default();
     let t = train_router(RouterKind::MetaDr, &sim.data(), &cfg, Seed(4)).unwrap();
-    (Router::new(t, vec!["a".into(), "b".into(), "c".into()]).unwrap(), sim)
+    (Router::new(t, vec!["a".into(), "b".into(), "c".into()], None).unwrap(), sim)
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn fit_and_route_happy_path() {
     let train = deploy_csv("train.csv", |_, _| {});
     let model = tmp("cli.mr");
     let dec = tmp("dec.csv");
-    for method in ["dr", "r", "pooled"] {
+    for (method, pca) in [("dr", "2"), ("r", "1"), ("pooled", "2")] {
         let (ok, out, err) = run(&[
             "fit",
             "--data",
@@ -95,6 +95,8 @@ fn fit_and_route_happy_path() {
             "wasserstein",
             "--folds",
             "4",
+            "--pca",
+            pca,
             "-o",
             model.to_str().unwrap(),
         ]);
@@ -169,4 +171,35 @@ fn fit_and_route_bad_input_are_one_line_errors() {
     assert!(!ok && err.contains("unknown method"), "{err}");
     let (ok, _, err) = run(&["fit", "--data", g, "--align", "w9", "-o", m]);
     assert!(!ok && err.contains("wasserstein"), "{err}");
+}
+
+#[test]
+fn a_pca_router_scores_raw_features_one_query_at_a_time() {
+    use meta_router::learn::pca::PcaParams;
+    let sim =
+        simulate(Spec { n: 500, d: 6, n_gold: 60, scale: 1.0, noise: 0.3, seed: 23 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
+    let pca = PcaParams { n_components: 3, ..Default::default() }.fit(sim.x.as_ref(), Seed(1)).unwrap();
+    let z = pca.transform(sim.x.as_ref()).unwrap();
+    let data = RouterData { x: z.as_ref(), ..sim.data() };
+    let t = train_router(RouterKind::MetaR, &data, &RouterConfig::default(), Seed(2)).unwrap();
+    let names: Vec<String> = (0..6).map(|j| format!("e{j}")).collect();
+    assert!(Router::new(t.clone(), names[..3].to_vec(), Some(pca.clone())).is_err());
+    let r = Router::new(t, names, Some(pca)).unwrap();
+    let p = tmp("pca.mr");
+    r.save(&p).unwrap();
+    let back = Router::load(&p).unwrap();
+    let mut batch = vec![0.0; 500];
+    back.score_batch(sim.x.as_ref(), &mut batch).unwrap();
+    let mut scratch = vec![0.0; back.scratch_len()];
+    assert_eq!(scratch.len(), 3);
+    let mut row = [0.0; 6];
+    for (i, &b) in batch.iter().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = sim.x[(i, j)];
+        }
+        let one = back.score_into(&row, &mut scratch).unwrap();
+        assert!((one - b).abs() <= 1e-12 * b.abs().max(1.0), "row {i}: {one} vs {b}");
+        assert_eq!(one.to_bits(), r.score(&row).unwrap().to_bits());
+    }
+    assert!(back.score_into(&row, &mut [0.0; 2]).is_err());
 }

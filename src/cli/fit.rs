@@ -14,8 +14,9 @@ use crate::causal::{
 };
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
+use crate::learn::pca::PcaParams;
 use crate::learn::{ClassifierSpec, RegressorSpec};
-use crate::rng::Seed;
+use crate::rng::{Seed, stream};
 use crate::router::{Router, Threshold};
 
 /// Arguments of `meta-router fit`.
@@ -77,6 +78,10 @@ pub struct FitArgs {
     /// `crossfit` (default) or `paper` (the reference script's protocol).
     #[arg(long, default_value = "crossfit")]
     pub protocol: String,
+    /// Reduce the features to this many principal components (fitted on the training rows,
+    /// stored in the router).
+    #[arg(long)]
+    pub pca: Option<usize>,
     /// Seed for every random choice.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -180,15 +185,28 @@ pub fn run(args: FitArgs) -> Result<()> {
         }
         None => None,
     };
+    let seed = Seed(args.seed);
+    let pca = match args.pca {
+        Some(k) => {
+            crate::learn::params::at_least("fit", "--pca", k, 1)?;
+            let p = PcaParams { n_components: k, ..Default::default() };
+            Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH))?)
+        }
+        None => None,
+    };
+    let z = match &pca {
+        Some(p) => Some(p.transform(d.x.as_ref())?),
+        None => None,
+    };
     let data = RouterData {
-        x: d.x.as_ref(),
+        x: z.as_ref().map_or(d.x.as_ref(), |z| z.as_ref()),
         is_gold: source,
         label: d.column(&args.label_col)?,
         gold_everywhere: None,
         weights,
     };
-    let trained = train_router(kind, &data, &cfg, Seed(args.seed))?;
-    let mut router = Router::new(trained, d.feature_names.clone())?;
+    let trained = train_router(kind, &data, &cfg, seed)?;
+    let mut router = Router::new(trained, d.feature_names.clone(), pca)?;
     let usage = match (args.threshold, args.usage) {
         (Some(w), _) => {
             router.set_threshold(Threshold::direct(w)?);
@@ -202,6 +220,10 @@ pub fn run(args: FitArgs) -> Result<()> {
     let g = &router.diagnostics;
     println!("router           {} (learner {})", kind.name(), cfg.learner.name());
     println!("rows             {} ({} gold, {} preference), {} features", g.n_rows, g.n_gold, g.n_pref, d.x.ncols());
+    if let Some(p) = &router.pca {
+        let share: f64 = p.explained_variance_ratio().iter().sum();
+        println!("pca              {} components, {:.1}% of the variance", p.n_components(), 100.0 * share);
+    }
     println!("scale c          {:.6} ({})", router.scale, g.alignment.method.name());
     if let Some(fs) = &g.final_stage {
         let loss = fs.candidates.iter().find(|c| c.name == fs.chosen).map(|c| c.cv_loss);

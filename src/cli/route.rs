@@ -62,7 +62,7 @@ pub fn run(args: RouteArgs) -> Result<()> {
     let d = read_csv(&args.data, &roles)?;
     d.check_finite_features()?;
     let mut scores = vec![0.0; d.n_rows()];
-    router.score_into(d.x.as_ref(), &mut scores)?;
+    router.score_batch(d.x.as_ref(), &mut scores)?;
     let mut note = String::new();
     if let Some(w) = args.threshold {
         router.set_threshold(Threshold::direct(w)?);

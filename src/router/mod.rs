@@ -12,16 +12,23 @@
 //!   `round(rho m)` highest-scored queries are ([`Router::calibrate_usage`]); ties at the
 //!   boundary can make the realised usage differ from the target, and both are reported.
 //!
+//! # Features
+//! A router may carry a PCA fitted on its training rows only ([`Router::pca`]): queries come in
+//! as raw features (e.g. embeddings), are projected onto the stored components, and `psi_hat`
+//! is evaluated on the scores. [`Router::score_into`] does this for one query into a caller's
+//! scratch buffer of [`Router::scratch_len`] values, without allocating.
+//!
 //! Scores live on the preference-label scale (gold labels were multiplied by `scale` in
 //! training), so thresholds do too.
 
 use std::path::Path;
 
-use faer::MatRef;
+use faer::{Mat, MatMut, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::causal::{Diagnostics, RouterKind, TrainedRouter};
 use crate::error::{Error, Result};
+use crate::learn::pca::PcaModel;
 use crate::learn::{Predict, RegressorModel};
 use crate::persist::{self, Kind};
 
@@ -116,6 +123,8 @@ impl Decision {
 pub struct Router {
     /// Feature names, in the order a query row must follow.
     pub feature_names: Vec<String>,
+    /// PCA applied to query features before `psi` (fitted on the training rows only).
+    pub pca: Option<PcaModel>,
     /// Which router produced `psi`.
     pub kind: RouterKind,
     /// `psi_hat(x)` on the preference scale.
@@ -130,15 +139,30 @@ pub struct Router {
 
 impl Router {
     /// A serving router from a trained one, with threshold 0 (route when a gain is expected).
+    /// With `pca`, `trained` was fitted on the PCA scores of the features named.
     ///
     /// # Errors
-    /// [`Error::Shape`] when the number of names differs from the model's features.
-    pub fn new(trained: TrainedRouter, feature_names: Vec<String>) -> Result<Self> {
-        if feature_names.len() != trained.psi.n_features() {
-            return Err(Error::shape("feature names vs model features", trained.psi.n_features(), feature_names.len()));
+    /// [`Error::Shape`] when the feature names, the PCA and the psi model disagree in size.
+    pub fn new(trained: TrainedRouter, feature_names: Vec<String>, pca: Option<PcaModel>) -> Result<Self> {
+        let psi_in = trained.psi.n_features();
+        match &pca {
+            Some(p) => {
+                if feature_names.len() != p.n_features() {
+                    return Err(Error::shape("feature names vs PCA features", p.n_features(), feature_names.len()));
+                }
+                if p.n_components() != psi_in {
+                    return Err(Error::shape("PCA components vs psi model features", psi_in, p.n_components()));
+                }
+            }
+            None => {
+                if feature_names.len() != psi_in {
+                    return Err(Error::shape("feature names vs model features", psi_in, feature_names.len()));
+                }
+            }
         }
         Ok(Router {
             feature_names,
+            pca,
             kind: trained.kind,
             psi: trained.psi,
             scale: trained.scale,
@@ -147,25 +171,65 @@ impl Router {
         })
     }
 
-    /// `psi_hat` for one query (features in [`Router::feature_names`] order); allocation-free.
+    /// The scratch length [`Router::score_into`] needs (the PCA components, or 0).
+    pub fn scratch_len(&self) -> usize {
+        self.pca.as_ref().map_or(0, PcaModel::n_components)
+    }
+
+    /// `psi_hat` for one query (features in [`Router::feature_names`] order), using `scratch`
+    /// (at least [`Router::scratch_len`] values) for the PCA scores; allocation-free.
     ///
     /// # Errors
-    /// [`Error::Shape`] for a row of the wrong length; [`Error::NonFinite`] for a NaN feature.
+    /// [`Error::Shape`] for a row of the wrong length or a short scratch buffer;
+    /// [`Error::NonFinite`] for a NaN feature.
     #[inline]
-    pub fn score(&self, row: &[f64]) -> Result<f64> {
+    pub fn score_into(&self, row: &[f64], scratch: &mut [f64]) -> Result<f64> {
         if row.len() != self.feature_names.len() {
             return Err(Error::shape("query features", self.feature_names.len(), row.len()));
         }
         crate::learn::check::finite_slice("query features", row)?;
-        self.psi.predict_row(row)
+        match &self.pca {
+            None => self.psi.predict_row(row),
+            Some(p) => {
+                let k = p.n_components();
+                if scratch.len() < k {
+                    return Err(Error::shape("scoring scratch buffer", k, scratch.len()));
+                }
+                let z = &mut scratch[..k];
+                p.transform_into(
+                    MatRef::from_row_major_slice(row, 1, row.len()),
+                    MatMut::from_row_major_slice_mut(z, 1, k),
+                )?;
+                self.psi.predict_row(z)
+            }
+        }
     }
 
-    /// `psi_hat` for every row of `x` into `out` (allocation-free).
+    /// `psi_hat` for one query (allocates a scratch buffer only when the router has a PCA).
+    ///
+    /// # Errors
+    /// As [`Router::score_into`].
+    pub fn score(&self, row: &[f64]) -> Result<f64> {
+        let mut scratch = vec![0.0; self.scratch_len()];
+        self.score_into(row, &mut scratch)
+    }
+
+    /// `psi_hat` for every row of `x` into `out`.
     ///
     /// # Errors
     /// [`Error::Shape`] for wrong column count or buffer length.
-    pub fn score_into(&self, x: MatRef<'_, f64>, out: &mut [f64]) -> Result<()> {
-        self.psi.predict_into(x, out)
+    pub fn score_batch(&self, x: MatRef<'_, f64>, out: &mut [f64]) -> Result<()> {
+        if x.ncols() != self.feature_names.len() {
+            return Err(Error::shape("query feature columns", self.feature_names.len(), x.ncols()));
+        }
+        match &self.pca {
+            None => self.psi.predict_into(x, out),
+            Some(p) => {
+                let mut z = Mat::zeros(x.nrows(), p.n_components());
+                p.transform_into(x, z.as_mut())?;
+                self.psi.predict_into(z.as_ref(), out)
+            }
+        }
     }
 
     /// The decision for a score under the stored threshold.
@@ -209,7 +273,7 @@ impl Router {
     /// `rho` outside `[0, 1]`; no queries; shape errors.
     pub fn calibrate_usage(&mut self, x: MatRef<'_, f64>, rho: f64) -> Result<UsageReport> {
         let mut scores = vec![0.0; x.nrows()];
-        self.score_into(x, &mut scores)?;
+        self.score_batch(x, &mut scores)?;
         let report = usage_threshold(&scores, rho)?;
         self.threshold = Threshold { w: report.threshold, rule: ThresholdRule::Usage(report.clone()) };
         Ok(report)
