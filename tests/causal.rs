@@ -121,17 +121,24 @@ fn every_router_trains_and_reports() {
 fn results_are_bit_identical_across_thread_counts() {
     let sim =
         simulate(Spec { n: 500, d: 3, n_gold: 50, scale: 1.5, noise: 0.3, seed: 4 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
     let cfg = RouterConfig {
+        learner: ridge.clone(),
+        nuisance: ridge,
         propensity: Propensity::estimated(meta_router::causal::default_propensity_classifier()),
-        repeats: 2,
-        ..constant_cfg()
+        repeats: 3,
+        aggregate: meta_router::causal::Aggregate::Median,
+        align: Align::Wasserstein,
+        ..Default::default()
     };
     let run = || -> Vec<u64> {
         let mut bits = vec![];
-        for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
+        for kind in RouterKind::ALL {
             let r = train_router(kind, &sim.data(), &cfg, Seed(9)).unwrap();
             bits.extend(r.predict_psi(sim.x.as_ref()).unwrap().iter().map(|v| v.to_bits()));
-            bits.extend(r.predict_delta(sim.x.as_ref()).unwrap().unwrap().iter().map(|v| v.to_bits()));
+            if let Some(d) = r.predict_delta(sim.x.as_ref()).unwrap() {
+                bits.extend(d.iter().map(|v| v.to_bits()));
+            }
         }
         bits
     };
@@ -265,4 +272,54 @@ fn heterogeneous_bias_is_estimated_better_than_a_global_shift() {
             );
         }
     }
+}
+
+/// Gold rows chosen by a rule on x1 (not at random): `P(gold | x) = sigmoid(a + b x1)`.
+fn select_gold(sim: &mut Sim, a: f64, b: f64, seed: u64) {
+    use rand::RngExt;
+    let mut rng = Seed(seed).rng();
+    for i in 0..sim.x.nrows() {
+        let p = meta_router::linalg::stats::sigmoid(a + b * sim.x[(i, 0)]);
+        sim.is_gold[i] = f64::from(rng.random::<f64>() < p);
+        sim.label[i] = if sim.is_gold[i] == 1.0 { sim.gold[i] } else { sim.label_pref(i) };
+    }
+}
+
+impl Sim {
+    /// The preference label of row `i` (scale 1 in these tests).
+    fn label_pref(&self, i: usize) -> f64 {
+        self.psi[i] - self.delta[i]
+    }
+}
+
+#[test]
+fn estimated_propensity_handles_selected_gold_rows_and_reports_overlap() {
+    let psi = |x: &[f64]| 0.4 * x[1];
+    let delta = |x: &[f64]| 0.5 + 0.5 * x[0];
+    let mut sim = simulate(Spec { n: 4000, d: 4, n_gold: 0, scale: 1.0, noise: 0.0, seed: 41 }, psi, delta);
+    select_gold(&mut sim, -2.5, 1.0, 42);
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
+    let logistic = meta_router::learn::ClassifierSpec::from_name("logistic").unwrap();
+    let known =
+        RouterConfig { learner: ridge.clone(), nuisance: ridge.clone(), align: Align::None, ..Default::default() };
+    let est = RouterConfig { propensity: Propensity::estimated(logistic.clone()), ..known.clone() };
+    let mut rmse = vec![];
+    for cfg in [&known, &est] {
+        let r = train_router(RouterKind::MetaDr, &sim.data(), cfg, Seed(5)).unwrap();
+        let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
+        rmse.push(meta_router::eval::metrics::rmse(&d, &sim.delta).unwrap());
+        let ov = r.diagnostics.overlap.unwrap();
+        if matches!(cfg.propensity, Propensity::Estimated { .. }) {
+            assert!(ov.min < 0.03 && ov.max > 0.3, "propensity range {} to {}", ov.min, ov.max);
+        }
+    }
+    eprintln!("Delta RMSE known {:.4}, estimated {:.4}", rmse[0], rmse[1]);
+    assert!(rmse[1] < 0.5 * rmse[0] && rmse[1] < 0.15, "Delta RMSE: estimated {} vs known {}", rmse[1], rmse[0]);
+
+    // near-deterministic selection: poor overlap is reported
+    select_gold(&mut sim, -8.0, 6.0, 43);
+    let r = train_router(RouterKind::MetaR, &sim.data(), &est, Seed(5)).unwrap();
+    let ov = r.diagnostics.overlap.clone().unwrap();
+    assert!(ov.share_clipped > 0.05 && ov.warning.is_some(), "{ov:?}");
+    assert!(r.diagnostics.warnings.iter().any(|w| w.contains("poor overlap")));
 }
