@@ -1,5 +1,6 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod alloc;
 mod causal;
 mod cli;
 mod reference;
