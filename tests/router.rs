@@ -167,6 +167,14 @@ fn fit_and_route_bad_input_are_one_line_errors() {
     assert!(!ok && err.contains("no column `x2`"), "{err}");
     let (ok, _, err) = run(&["route", "--model", g, "--data", g, "-o", o]);
     assert!(!ok && err.contains("not a meta-router file"), "{err}");
+    let (ok, out, err) = run(&["route", "--model", m, "--data", g, "--threshold", "1e9", "-o", o]);
+    assert!(ok && out.contains("0 primary"), "{out}{err}");
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let older = tmp("v2.mr");
+    std::fs::write(&older, bytes).unwrap();
+    let (ok, _, err) = run(&["route", "--model", older.to_str().unwrap(), "--data", g, "-o", o]);
+    assert!(!ok && err.contains("format version 2"), "{err}");
     let (ok, _, err) = run(&["fit", "--data", g, "--method", "magic", "-o", m]);
     assert!(!ok && err.contains("unknown method"), "{err}");
     let (ok, _, err) = run(&["fit", "--data", g, "--align", "w9", "-o", m]);
