@@ -88,6 +88,10 @@ fn a_constant_bias_is_recovered_by_both_learners() {
         let psi = r.predict_psi(sim.x.as_ref()).unwrap();
         assert!((psi[0] - sim.psi[0]).abs() < 0.05, "{}: psi_hat = {}", kind.name(), psi[0]);
     }
+    let separate = RouterConfig { dr_outcome: meta_router::causal::DrOutcome::Separate, ..constant_cfg() };
+    let r = train_router(RouterKind::MetaDr, &sim.data(), &separate, Seed(7)).unwrap();
+    let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
+    assert!((d[0] - sim.delta[0]).abs() < 0.06, "separate mu1: Delta_hat = {}", d[0]);
     // pooled without debiasing is pulled towards the preference mean 0.2 - 0.5
     let pooled = train_router(RouterKind::Pooled, &sim.data(), &cfg, Seed(7)).unwrap();
     assert!(pooled.predict_psi(sim.x.as_ref()).unwrap()[0] < -0.2);
@@ -233,8 +237,7 @@ fn heterogeneous_bias_is_estimated_better_than_a_global_shift() {
     let scale = 2.0;
     let train = simulate(Spec { n: 3000, d: 5, n_gold: 150, scale, noise: 0.5, seed: 31 }, psi, delta);
     let test = simulate(Spec { n: 1000, d: 5, n_gold: 10, scale, noise: 0.5, seed: 32 }, psi, delta);
-    let ridge = RegressorSpec::from_name("ridge").unwrap();
-    let cfg = RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() };
+    let cfg = RouterConfig::with_learner(RegressorSpec::from_name("ridge").unwrap());
     let mut delta_rmse = std::collections::HashMap::new();
     let mut rank = std::collections::HashMap::new();
     for kind in [RouterKind::MeanShift, RouterKind::MetaR, RouterKind::MetaDr, RouterKind::Pooled, RouterKind::PrefOnly]
