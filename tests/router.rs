@@ -103,6 +103,12 @@ fn fit_and_route_happy_path() {
         assert!(ok, "{err}");
         assert!(out.contains("40 gold, 260 preference") && out.contains("scale c"), "{out}");
     }
+    let (ok, out, err) = run(&["fit", "--data", train.to_str().unwrap(), "--json", "-o", model.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["router"], "meta_dr");
+    assert_eq!(v["diagnostics"]["n_gold"], 40);
+    assert!(v["diagnostics"]["final_stage"]["chosen"].is_string(), "{v}");
     let (ok, out, err) = run(&[
         "route",
         "--model",

@@ -91,6 +91,10 @@ pub struct FitArgs {
     /// Store the threshold that routes this share of the training queries to the primary model.
     #[arg(long)]
     pub usage: Option<f64>,
+    /// Print the summary as one JSON object (router, learner, fit_seconds, scale, threshold,
+    /// usage, diagnostics) instead of text.
+    #[arg(long)]
+    pub json: bool,
     /// Where to save the router.
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
@@ -205,7 +209,9 @@ pub fn run(args: FitArgs) -> Result<()> {
         gold_everywhere: None,
         weights,
     };
+    let t0 = std::time::Instant::now();
     let trained = train_router(kind, &data, &cfg, seed)?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
     let mut router = Router::new(trained, d.feature_names.clone(), pca)?;
     let usage = match (args.threshold, args.usage) {
         (Some(w), _) => {
@@ -218,6 +224,20 @@ pub fn run(args: FitArgs) -> Result<()> {
     router.save(&args.out)?;
 
     let g = &router.diagnostics;
+    if args.json {
+        let v = serde_json::json!({
+            "router": kind.name(),
+            "learner": cfg.learner.name(),
+            "fit_seconds": fit_seconds,
+            "scale": router.scale,
+            "threshold": router.threshold.w,
+            "usage": usage.as_ref().map(|u| serde_json::json!({"target": u.target, "realised": u.realised})),
+            "diagnostics": g,
+            "out": args.out.display().to_string(),
+        });
+        println!("{v}");
+        return Ok(());
+    }
     println!("router           {} (learner {})", kind.name(), cfg.learner.name());
     println!("rows             {} ({} gold, {} preference), {} features", g.n_rows, g.n_gold, g.n_pref, d.x.ncols());
     if let Some(p) = &router.pca {
