@@ -17,6 +17,8 @@
 //! | [`cli`] | the `meta-router` command line |
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
+//! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
+//! | [`router`] | the serving router: score, threshold, decide, save/load |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
 //! | [`linalg`] | faer helpers and stable statistics |
 //! | [`persist`] | versioned, checksummed model files |
@@ -30,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod causal;
 pub mod cli;
 pub mod data;
 pub mod error;
@@ -41,6 +44,7 @@ pub mod linalg;
 pub mod par;
 pub mod persist;
 pub mod rng;
+pub mod router;
 
 pub use error::{Error, Result};
 pub use rng::Seed;

@@ -1,8 +1,11 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod alloc;
+mod causal;
 mod cli;
 mod corpus;
 mod forest;
 mod gbm;
 mod linear;
 mod reference;
+mod router;

@@ -4,7 +4,9 @@
 //! lists them. Errors are printed by [`main_with_args`] as one `error: ...` line on stderr with a
 //! non-zero exit code; nothing a user types reaches a panic.
 
+pub mod fit;
 pub mod learn;
+pub mod route;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -27,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Fit one learner on a CSV, predict a test CSV, report time and quality.
     Learn(learn::LearnArgs),
+    /// Fit the debiased router on gold and preference labels and save it.
+    Fit(Box<fit::FitArgs>),
+    /// Score queries with a saved router and decide primary or alternative per row.
+    Route(route::RouteArgs),
 }
 
 /// Runs a parsed command.
@@ -36,6 +42,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Learn(a) => learn::run(a),
+        Command::Fit(a) => fit::run(*a),
+        Command::Route(a) => route::run(a),
     }
 }
 
