@@ -77,8 +77,7 @@ fn weight_two_equals_a_duplicated_row() {
     let a = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(9)).unwrap();
     let b = p.fit(TrainSet::new(xd.as_ref(), &yd), Seed(9)).unwrap();
     let (ta, tb) = (&a.forest.trees()[0], &b.forest.trees()[0]);
-    assert_eq!(ta.feature, tb.feature);
-    assert_eq!(ta.threshold, tb.threshold);
+    assert_eq!(ta.nodes, tb.nodes);
     for (u, v) in ta.value.iter().zip(&tb.value) {
         assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0), "{u} vs {v}");
     }
@@ -95,8 +94,8 @@ fn tiny_weights_are_honoured_exactly() {
     p.max_depth = Some(1);
     let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(0)).unwrap();
     let t = &m.forest.trees()[0];
-    let thr = t.threshold[0];
-    for (node, side) in [(t.left[0] as usize, true), (t.right[0] as usize, false)] {
+    let (_, thr, l, r) = t.split(0).unwrap();
+    for (node, side) in [(l, true), (r, false)] {
         let (mut sw, mut swy) = (0.0, 0.0);
         for i in (0..n).filter(|&i| ((i as f64) <= thr) == side) {
             sw += w[i];
@@ -107,7 +106,7 @@ fn tiny_weights_are_honoured_exactly() {
     // the split separates the two heavy groups (10 vs 11), which unweighted rows would not
     assert!(thr > 80.0 && thr < 100.0, "threshold {thr}");
     let unweighted = p.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
-    assert_ne!(unweighted.forest.trees()[0].threshold[0], thr);
+    assert_ne!(unweighted.forest.trees()[0].split(0).unwrap().1, thr);
 }
 
 #[test]
@@ -200,7 +199,7 @@ fn leaf_rules_hold() {
         count[t.leaf_of(|f| x[(i, f)])] += 1;
     }
     for (node, &c) in count.iter().enumerate() {
-        if t.feature[node] == tree::LEAF {
+        if t.is_leaf(node) {
             assert!(c >= 7, "leaf {node} has {c} rows");
         }
     }
@@ -269,7 +268,7 @@ fn bad_input_gives_errors_not_panics() {
     let m = rf.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
     let mut bad = m.clone();
     let mut t = bad.forest.trees()[0].clone();
-    t.left[0] = 10_000;
+    t.nodes[0].left = 10_000;
     let mut trees = bad.forest.trees().to_vec();
     trees[0] = t;
     bad.forest = Forest::from_parts(trees, m.forest.n_features());
