@@ -268,9 +268,25 @@ impl Forest {
             return Err(Error::shape("features of the row vs training", self.n_features, row.len()));
         }
         check::finite_slice("features", row)?;
+        // LANES trees walk the row in lock-step (independent walks overlap their memory
+        // latencies); leaf values are still added in tree order, as in the batch path.
         let mut s = 0.0;
-        for t in &self.trees {
-            s += t.predict_slice(row);
+        for group in self.trees.chunks(LANES) {
+            let mut t = [0usize; LANES];
+            loop {
+                let mut moved = false;
+                for (tree, tl) in group.iter().zip(t.iter_mut()) {
+                    let next = tree.step(*tl, |f| row[f]);
+                    moved |= next != *tl;
+                    *tl = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for (tree, &tl) in group.iter().zip(&t) {
+                s += tree.value[tl];
+            }
         }
         Ok(s / self.trees.len() as f64)
     }

@@ -181,6 +181,12 @@ fn bit_identical_for_any_thread_count() {
         assert!(b1 == bk, "model bytes differ with {k} threads");
         assert!(p1.iter().zip(&pk).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
+    // the single-row path (trees walked in lock-step) gives the batch path's bits
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(77)).unwrap();
+    for i in (0..5000).step_by(7) {
+        let row: Vec<f64> = (0..6).map(|j| x[(i, j)]).collect();
+        assert_eq!(m.predict_row(&row).unwrap().to_bits(), p1[i].to_bits(), "row {i}");
+    }
     // a different seed gives a different forest
     let other = p.fit(TrainSet::new(x.as_ref(), &y), Seed(78)).unwrap();
     assert!(persist::to_bytes(persist::Kind::Regressor, &other).unwrap() != b1);

@@ -96,7 +96,7 @@ impl Tree {
             if n.left as usize == t {
                 return t;
             }
-            t = n.left as usize + usize::from(get(n.feature as usize) > n.threshold);
+            t = self.step(t, &get);
         }
     }
 
@@ -120,8 +120,7 @@ impl Tree {
         loop {
             let mut moved = false;
             for (lane, tl) in t.iter_mut().enumerate() {
-                let n = self.nodes[*tl];
-                let next = n.left as usize + usize::from(x[(first + lane, n.feature as usize)] > n.threshold);
+                let next = self.step(*tl, |f| x[(first + lane, f)]);
                 moved |= next != *tl;
                 *tl = next;
             }
@@ -132,6 +131,13 @@ impl Tree {
         for (o, &tl) in out.iter_mut().zip(&t) {
             *o += self.value[tl];
         }
+    }
+
+    /// One step of a walk from node `t` for a row read through `get` (a leaf stays put).
+    #[inline]
+    pub fn step(&self, t: usize, get: impl Fn(usize) -> f64) -> usize {
+        let n = self.nodes[t];
+        n.left as usize + usize::from(get(n.feature as usize) > n.threshold)
     }
 
     /// Checks the structure of a tree read from outside (a model file): leaves have an infinite
