@@ -86,7 +86,10 @@ struct Pending {
 
 struct Split {
     feature: usize,
+    /// The largest rank going left.
     rank: u32,
+    /// The smallest rank going right (the next value present in the node).
+    next: u32,
 }
 
 fn stats(wy: &[[f64; 2]], scale: f64) -> NodeStats {
@@ -153,7 +156,8 @@ impl Grower<'_> {
                 wl += w;
                 sl += w * y;
                 let rank = (keys[p] >> 32) as u32;
-                if (keys[p + 1] >> 32) as u32 == rank {
+                let next = (keys[p + 1] >> 32) as u32;
+                if next == rank {
                     continue;
                 }
                 let nl = p + 1;
@@ -171,7 +175,7 @@ impl Grower<'_> {
                 let proxy = sl * sl / wl + sr * sr / wr;
                 if proxy > best_proxy {
                     best_proxy = proxy;
-                    best = Some(Split { feature: f, rank });
+                    best = Some(Split { feature: f, rank, next });
                 }
             }
         }
@@ -250,7 +254,7 @@ pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng:
         importance[split.feature] += decrease;
         let l = tree.push_leaf(left.mean);
         let r = tree.push_leaf(right.mean);
-        tree.set_split(node, split.feature as u32, ranks.threshold(split.feature, split.rank), l);
+        tree.set_split(node, split.feature as u32, ranks.threshold(split.feature, split.rank, split.next), l);
         stack.push(Pending { node: r, start: mid, end, depth: depth + 1, stats: right });
         stack.push(Pending { node: l, start, end: mid, depth: depth + 1, stats: left });
     }

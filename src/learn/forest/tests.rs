@@ -281,3 +281,47 @@ fn bad_input_gives_errors_not_panics() {
     let bytes = persist::to_bytes(persist::Kind::Regressor, &bad).unwrap();
     assert!(persist::from_bytes::<RandomForestRegressorModel>(&bytes, persist::Kind::Regressor).is_err());
 }
+
+#[test]
+fn a_zero_weight_row_is_the_same_as_an_absent_row() {
+    let (x, y) = simulate(120, 3, 0.4, 61, |r| r[0] - 2.0 * r[2] * r[1]);
+    let dropped: Vec<usize> = (0..120).filter(|i| i % 4 == 1).collect();
+    let w: Vec<f64> = (0..120).map(|i| if dropped.contains(&i) { 0.0 } else { 1.0 + (i % 3) as f64 }).collect();
+    let kept: Vec<usize> = (0..120).filter(|i| !dropped.contains(i)).collect();
+    let xk = Mat::from_fn(kept.len(), 3, |i, j| x[(kept[i], j)]);
+    let yk: Vec<f64> = kept.iter().map(|&i| y[i]).collect();
+    let wk: Vec<f64> = kept.iter().map(|&i| w[i]).collect();
+    let mut p = exact(3);
+    p.max_features = MaxFeatures::Count(2);
+    let a = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(8)).unwrap();
+    let b = p.fit(TrainSet::weighted(xk.as_ref(), &yk, &wk), Seed(8)).unwrap();
+    // same splits, thresholds and leaf values, bit for bit
+    assert_eq!(a.forest.trees(), b.forest.trees());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+    #[test]
+    fn predictions_are_weighted_means_within_the_target_range(
+        seed in 0u64..1000,
+        n in 2usize..60,
+        depth in 1usize..6,
+        bootstrap in proptest::bool::ANY,
+    ) {
+        let mut rng = Seed(seed).rng();
+        let x = Mat::from_fn(n, 2, |_, _| (rng.random::<f64>() * 8.0).floor());
+        let y: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 10.0 - 5.0).collect();
+        let w: Vec<f64> = (0..n).map(|_| if rng.random::<f64>() < 0.2 { 1e-4 } else { rng.random::<f64>() }).collect();
+        let mut p = reg(5);
+        p.max_depth = Some(depth);
+        p.bootstrap = bootstrap;
+        let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(seed)).unwrap();
+        let (lo, hi) = y.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        for t in m.forest.trees() {
+            proptest::prop_assert!(t.depth() <= depth);
+            proptest::prop_assert!(t.value.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9));
+        }
+        let pred = m.predict(x.as_ref()).unwrap();
+        proptest::prop_assert!(pred.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9));
+    }
+}
