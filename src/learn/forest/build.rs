@@ -15,7 +15,8 @@
 //! then scanned once, evaluating
 //! the proxy at every boundary between distinct values that leaves at least
 //! `min_samples_leaf` rows and `min_weight_leaf` weight on each side. The first best candidate
-//! in draw order wins ties. The node's rows are then partitioned stably, so each node is a
+//! in draw order wins ties. The threshold is the midpoint of the largest value going left and
+//! the smallest going right among the node's rows ([`Ranks::threshold`]). The node's rows are then partitioned stably, so each node is a
 //! contiguous range of one index buffer; all scratch is allocated once per tree.
 //!
 //! Node impurity uses two passes (mean, then `sum w (y - mean)^2 / W`) for accuracy.
