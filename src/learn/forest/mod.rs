@@ -8,9 +8,15 @@
 //! the leaf's weighted class-1 frequency (scikit-learn's `predict_proba`). Parameters carry
 //! scikit-learn's names and defaults (see [`ForestParams`]).
 //!
+//! The split search is always exact (every boundary between distinct values of the node's rows
+//! is a candidate, as in scikit-learn); there is no binned approximation. Presorting the
+//! features once into ranks and radix-sorting each node's ranks was chosen by measurement over
+//! comparison-sorting values per node (see BENCHMARKS.md).
+//!
 //! * [`params`]: parameters, parsing, validation.
 //! * [`ranks`]: features presorted once per forest into dense ranks shared by all trees.
 //! * [`build`]: growing one tree (split search, partition, stopping rules).
+//! * [`sort`]: radix sort of a node's rank keys.
 //! * [`tree`]: the flat fitted tree and its walk.
 //! * [`fit`]: bootstrap, parallel growth, prediction, out-of-bag estimates, importances.
 //!
@@ -21,6 +27,7 @@ pub mod build;
 pub mod fit;
 pub mod params;
 pub mod ranks;
+pub mod sort;
 pub mod tree;
 
 use std::ops::{Deref, DerefMut};
