@@ -48,6 +48,25 @@ pub fn model_bytes(data: &[u8]) {
     }
 }
 
+/// Structurally valid files around arbitrary payloads: the header and checksum are made right,
+/// so the bytes reach the decoder and, when they decode, the model's own consistency checks and
+/// its prediction path. This is what a crafted (not merely corrupted) file can do.
+pub fn model_payload(data: &[u8]) {
+    let Some((&which, payload)) = data.split_first() else { return };
+    let kind = if which % 2 == 0 { Kind::Regressor } else { Kind::Classifier };
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut file = Vec::with_capacity(34 + version.len() + payload.len());
+    file.extend_from_slice(&persist::MAGIC);
+    file.extend_from_slice(&persist::FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&(kind as u32).to_le_bytes());
+    file.extend_from_slice(&(version.len() as u16).to_le_bytes());
+    file.extend_from_slice(version);
+    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    file.extend_from_slice(&persist::fnv1a64(payload).to_le_bytes());
+    file.extend_from_slice(payload);
+    model_bytes(&file);
+}
+
 /// Command-line parsing: bytes split on NUL/newline into arguments, parsed (never run: running
 /// could write files named by the fuzzer).
 pub fn cli_args(data: &[u8]) {

@@ -61,3 +61,17 @@ proptest! {
         fuzzing::fit_small(&bytes);
     }
 }
+
+#[test]
+fn corpus_payload() {
+    replay("payload", fuzzing::model_payload);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn crafted_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 1..120)) {
+        fuzzing::model_payload(&bytes);
+    }
+}
