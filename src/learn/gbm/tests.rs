@@ -110,10 +110,11 @@ fn training_loss_never_increases() {
     assert!((l[0] - std::f64::consts::LN_2).abs() < 0.01);
 }
 
+/// 40,000 rows: large enough for the parallel paths (histograms, blocked partition, gathers).
 #[test]
 fn bit_identical_for_any_thread_count() {
-    let (mut x, y) = friedman_like(12_000, 8, 21);
-    for i in (0..12_000).step_by(13) {
+    let (mut x, y) = friedman_like(40_000, 8, 21);
+    for i in (0..40_000).step_by(13) {
         x[(i, 2)] = f64::NAN;
     }
     let p = HgbParams { max_iter: 15, subsample: 0.7, colsample: 0.6, early_stopping: true, ..HgbParams::default() };
