@@ -94,7 +94,23 @@ fn active_features(p: &HgbParams, n_used: usize, seed: Seed, iter: usize, active
 }
 
 /// Fits an ensemble (inputs already validated by the caller).
+///
+/// The whole fit runs on a rayon worker thread (`rayon::join` moves it there when called from
+/// outside the pool), so the many small parallel steps of each tree are scheduled inside the
+/// pool instead of each waking the caller's thread through a lock. The result does not depend
+/// on where it runs.
 pub fn fit(
+    p: &HgbParams,
+    loss: Loss,
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    w: Option<&[f64]>,
+    seed: Seed,
+) -> Result<Ensemble> {
+    rayon::join(|| fit_on_worker(p, loss, x, y, w, seed), || ()).0
+}
+
+fn fit_on_worker(
     p: &HgbParams,
     loss: Loss,
     x: MatRef<'_, f64>,
