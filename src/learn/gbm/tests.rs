@@ -180,6 +180,10 @@ fn bad_input_gives_clear_errors() {
     let mut xi = x.clone();
     xi[(7, 2)] = f64::INFINITY;
     assert!(matches!(p.fit(TrainSet::new(xi.as_ref(), &y), Seed(0)), Err(Error::NonFinite { row: 7, col: 2, .. })));
+    // the same through a strided (row-major) view
+    let mut xr = Mat::from_fn(4, 100, |j, i| x[(i, j)]);
+    xr[(2, 7)] = f64::NEG_INFINITY;
+    assert!(matches!(p.fit(TrainSet::new(xr.transpose(), &y), Seed(0)), Err(Error::NonFinite { row: 7, col: 2, .. })));
     let mut xn = x.clone();
     xn[(7, 2)] = f64::NAN;
     assert!(p.fit(TrainSet::new(xn.as_ref(), &y), Seed(0)).is_ok());
