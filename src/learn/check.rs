@@ -27,12 +27,14 @@ pub fn train_set(data: &TrainSet<'_>) -> Result<()> {
 pub fn train_set_with_missing(data: &TrainSet<'_>) -> Result<()> {
     shapes(data)?;
     for j in 0..data.x.ncols() {
-        for i in 0..data.x.nrows() {
-            let v = data.x[(i, j)];
-            if v.is_infinite() {
-                let what = "features (NaN is allowed as missing)".to_string();
-                return Err(Error::NonFinite { what, row: i, col: j, value: v });
-            }
+        let col = data.x.col(j);
+        let bad = match col.try_as_col_major() {
+            Some(c) => c.as_slice().iter().position(|v| v.is_infinite()),
+            None => (0..col.nrows()).find(|&i| col[i].is_infinite()),
+        };
+        if let Some(i) = bad {
+            let what = "features (NaN is allowed as missing)".to_string();
+            return Err(Error::NonFinite { what, row: i, col: j, value: col[i] });
         }
     }
     targets_and_weights(data)

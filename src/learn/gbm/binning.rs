@@ -92,9 +92,21 @@ fn midpoint(a: f64, b: f64) -> f64 {
 /// Cut points from `(value, weight)` pairs (NaN already removed); sorts `pairs` in place.
 pub fn cuts_from_sample(pairs: &mut [(f64, f64)], max_bins: usize) -> Vec<f64> {
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    cuts_from_sorted(pairs.iter().copied(), max_bins)
+}
+
+/// Cut points from unweighted values (NaN already removed); sorts `values` in place. Sorting
+/// plain values moves half the bytes of sorting `(value, weight)` pairs.
+pub fn cuts_from_values(values: &mut [f64], max_bins: usize) -> Vec<f64> {
+    values.sort_unstable_by(f64::total_cmp);
+    cuts_from_sorted(values.iter().map(|&v| (v, 1.0)), max_bins)
+}
+
+/// Cut points from `(value, weight)` pairs in increasing value order.
+fn cuts_from_sorted(sorted: impl Iterator<Item = (f64, f64)>, max_bins: usize) -> Vec<f64> {
     // merge equal values
     let mut distinct: Vec<(f64, f64)> = Vec::new();
-    for &(v, w) in pairs.iter() {
+    for (v, w) in sorted {
         match distinct.last_mut() {
             Some(last) if last.0 == v => last.1 += w,
             _ => distinct.push((v, w)),
@@ -151,15 +163,24 @@ pub fn bin_matrix(x: MatRef<'_, f64>, rows: &[u32], weights: Option<&[f64]>, max
         .into_par_iter()
         .map(|j| {
             let col = x.col(j);
-            let mut pairs: Vec<(f64, f64)> = sample
-                .iter()
-                .filter_map(|&i| {
-                    let i = i as usize;
-                    let (v, w) = (col[i], weights.map_or(1.0, |w| w[i]));
-                    (!v.is_nan() && w > 0.0).then_some((v, w))
-                })
-                .collect();
-            FeatureBins { cuts: cuts_from_sample(&mut pairs, max_bins), has_nan: false }
+            let cuts = match weights {
+                None => {
+                    let mut values: Vec<f64> =
+                        sample.iter().map(|&i| col[i as usize]).filter(|v| !v.is_nan()).collect();
+                    cuts_from_values(&mut values, max_bins)
+                }
+                Some(w) => {
+                    let mut pairs: Vec<(f64, f64)> = sample
+                        .iter()
+                        .filter_map(|&i| {
+                            let (v, wi) = (col[i as usize], w[i as usize]);
+                            (!v.is_nan() && wi > 0.0).then_some((v, wi))
+                        })
+                        .collect();
+                    cuts_from_sample(&mut pairs, max_bins)
+                }
+            };
+            FeatureBins { cuts, has_nan: false }
         })
         .collect();
     let mut codes = vec![0u8; n * d];
@@ -213,9 +234,11 @@ mod tests {
     #[test]
     fn quantile_cuts_balance_weight() {
         // 1000 distinct values, 4 bins: each bin holds about a quarter of the weight
-        let mut p: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
+        let mut p: Vec<(f64, f64)> = (0..1000).rev().map(|i| (i as f64, 1.0)).collect();
         let cuts = cuts_from_sample(&mut p, 4);
         assert_eq!(cuts, vec![249.5, 499.5, 749.5]);
+        let mut v: Vec<f64> = (0..1000).rev().map(|i| i as f64).collect();
+        assert_eq!(cuts_from_values(&mut v, 4), cuts);
         // weights shift the quantiles: the first 100 values carry half the weight
         let mut p: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, if i < 100 { 9.0 } else { 1.0 })).collect();
         let cuts = cuts_from_sample(&mut p, 2);

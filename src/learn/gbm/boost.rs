@@ -18,7 +18,6 @@
 //! losses improved on the best earlier loss by more than `tol`; the ensemble is truncated to
 //! the iteration of the lowest validation loss.
 
-use faer::MatRef;
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -31,6 +30,7 @@ use super::loss::Loss;
 use super::predict::Tree;
 use super::split::SplitRules;
 use crate::error::{Error, Result};
+use crate::learn::TrainSet;
 use crate::par::ROW_BLOCK;
 use crate::rng::{Seed, permutation, shuffle, stream};
 
@@ -94,14 +94,17 @@ fn active_features(p: &HgbParams, n_used: usize, seed: Seed, iter: usize, active
 }
 
 /// Fits an ensemble (inputs already validated by the caller).
-pub fn fit(
-    p: &HgbParams,
-    loss: Loss,
-    x: MatRef<'_, f64>,
-    y: &[f64],
-    w: Option<&[f64]>,
-    seed: Seed,
-) -> Result<Ensemble> {
+///
+/// The whole fit runs on a rayon worker thread (`rayon::join` moves it there when called from
+/// outside the pool), so the many small parallel steps of each tree are scheduled inside the
+/// pool instead of each waking the caller's thread through a lock. The result does not depend
+/// on where it runs.
+pub fn fit(p: &HgbParams, loss: Loss, data: TrainSet<'_>, seed: Seed) -> Result<Ensemble> {
+    rayon::join(|| fit_on_worker(p, loss, data, seed), || ()).0
+}
+
+fn fit_on_worker(p: &HgbParams, loss: Loss, data: TrainSet<'_>, seed: Seed) -> Result<Ensemble> {
+    let (x, y, w) = (data.x, data.y, data.weights);
     let n = x.nrows();
     let (train, val) = split_rows(p, n, seed)?;
     let binned = bin_matrix(x, &train, w, p.max_bins, seed);

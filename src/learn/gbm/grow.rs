@@ -83,10 +83,10 @@ pub struct Grown {
     pub ranges: Vec<(usize, usize)>,
 }
 
-/// Moves the rows of `idx` that go left to the front, stably; returns how many went left.
-fn partition(idx: &mut [u32], scratch: &mut Vec<u32>, col: &[u8], split: &Split, nan_code: u8) -> usize {
-    scratch.clear();
-    let mut l = 0;
+/// Stable partition of one block: left rows compacted to the front of `idx`, right rows
+/// written to the front of `right`; returns the number of left rows.
+fn partition_block(idx: &mut [u32], right: &mut [u32], col: &[u8], split: &Split, nan_code: u8) -> usize {
+    let (mut l, mut r) = (0, 0);
     for k in 0..idx.len() {
         let i = idx[k];
         let c = col[i as usize];
@@ -94,11 +94,46 @@ fn partition(idx: &mut [u32], scratch: &mut Vec<u32>, col: &[u8], split: &Split,
             idx[l] = i;
             l += 1;
         } else {
-            scratch.push(i);
+            right[r] = i;
+            r += 1;
         }
     }
-    idx[l..].copy_from_slice(scratch);
     l
+}
+
+/// Moves the rows of `idx` that go left to the front, stably; returns how many went left.
+///
+/// Large ranges are cut into fixed blocks of [`GATHER_BLOCK`] rows partitioned in parallel, then
+/// reassembled (left parts in block order, then right parts in block order): the result is the
+/// same stable partition for any thread count.
+fn partition(idx: &mut [u32], scratch: &mut Vec<u32>, col: &[u8], split: &Split, nan_code: u8) -> usize {
+    let m = idx.len();
+    scratch.resize(m, 0);
+    if m <= GATHER_BLOCK {
+        let l = partition_block(idx, scratch, col, split, nan_code);
+        idx[l..].copy_from_slice(&scratch[..m - l]);
+        return l;
+    }
+    let lefts: Vec<usize> = idx
+        .par_chunks_mut(GATHER_BLOCK)
+        .zip(scratch.par_chunks_mut(GATHER_BLOCK))
+        .map(|(ib, sb)| partition_block(ib, sb, col, split, nan_code))
+        .collect();
+    let total_left: usize = lefts.iter().sum();
+    // block b's left rows are idx[b B .. b B + l_b], its right rows scratch[b B .. (b+1) B - l_b]
+    let mut out = vec![0u32; m];
+    let (out_left, out_right) = out.split_at_mut(total_left);
+    let (mut ol, mut or) = (0, 0);
+    for (b, &l) in lefts.iter().enumerate() {
+        let start = b * GATHER_BLOCK;
+        let len = GATHER_BLOCK.min(m - start);
+        out_left[ol..ol + l].copy_from_slice(&idx[start..start + l]);
+        out_right[or..or + len - l].copy_from_slice(&scratch[start..start + len - l]);
+        ol += l;
+        or += len - l;
+    }
+    idx.copy_from_slice(&out);
+    total_left
 }
 
 /// `out = values[rows]`, element-wise in parallel over fixed blocks.
@@ -288,6 +323,33 @@ mod tests {
             rules: SplitRules { l2: 0.0, min_samples_leaf: msl, min_sum_hessian: 0.0, min_gain: 0.0 },
             learning_rate: 1.0,
             hessian: Hessian::Constant(1.0),
+        }
+    }
+
+    #[test]
+    fn blocked_partition_is_the_stable_partition() {
+        use rand::RngExt;
+        let mut rng = Seed(4).rng();
+        let n = 3 * GATHER_BLOCK + 123;
+        let col: Vec<u8> = (0..n).map(|_| rng.random_range(0..8u8)).collect();
+        let all: Vec<u32> = (0..n as u32).filter(|i| i % 3 != 0).collect();
+        for (bin, missing_left) in [(3u8, false), (3, true), (0, true), (7, false)] {
+            let split =
+                Split { gain: 1.0, feature: 0, bin, missing_left, left: HistBin::default(), right: HistBin::default() };
+            let goes_left = |i: &u32| {
+                let c = col[*i as usize];
+                c <= bin || (c == 7 && missing_left)
+            };
+            let mut idx = all.clone();
+            let l = partition(&mut idx, &mut Vec::new(), &col, &split, 7);
+            let want: Vec<u32> = all
+                .iter()
+                .copied()
+                .filter(|i| goes_left(i))
+                .chain(all.iter().copied().filter(|i| !goes_left(i)))
+                .collect();
+            assert_eq!(idx, want);
+            assert_eq!(l, all.iter().filter(|i| goes_left(i)).count());
         }
     }
 

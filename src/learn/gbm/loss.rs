@@ -10,7 +10,10 @@
 //! so that a leaf of confidently classified rows keeps a positive denominator.
 //! Friedman (2001) "Greedy function approximation"; Chen & Guestrin (2016) section 2.2.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use crate::par::ROW_BLOCK;
 
 use crate::linalg::stats::{log1pexp, sigmoid};
 
@@ -74,15 +77,23 @@ impl Loss {
         }
     }
 
-    /// The weighted mean loss over `rows` at raw scores `f` (summed in row order).
+    /// The weighted mean loss over `rows` at raw scores `f`: partial sums over fixed blocks of
+    /// [`ROW_BLOCK`] rows in parallel, merged in block order (the same bits for any thread count).
     pub fn mean_loss(self, y: &[f64], f: &[f64], w: Option<&[f64]>, rows: &[u32]) -> f64 {
-        let (mut s, mut sw) = (0.0, 0.0);
-        for &i in rows {
-            let i = i as usize;
-            let wi = w.map_or(1.0, |w| w[i]);
-            s += wi * self.loss(y[i], f[i]);
-            sw += wi;
-        }
+        let parts: Vec<(f64, f64)> = rows
+            .par_chunks(ROW_BLOCK)
+            .map(|block| {
+                let (mut s, mut sw) = (0.0, 0.0);
+                for &i in block {
+                    let i = i as usize;
+                    let wi = w.map_or(1.0, |w| w[i]);
+                    s += wi * self.loss(y[i], f[i]);
+                    sw += wi;
+                }
+                (s, sw)
+            })
+            .collect();
+        let (s, sw) = parts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0, a.1 + p.1));
         if sw > 0.0 { s / sw } else { 0.0 }
     }
 }

@@ -294,7 +294,7 @@ impl Regressor for HgbParams {
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<HgbModel> {
         self.validate()?;
         check_data(&data)?;
-        let ensemble = boost::fit(self, Loss::Squared, data.x, data.y, data.weights, seed)?;
+        let ensemble = boost::fit(self, Loss::Squared, data, seed)?;
         Ok(HgbModel { params: Box::new(self.clone()), ensemble })
     }
 }
@@ -305,7 +305,7 @@ impl Classifier for HgbcParams {
         self.validate()?;
         check_data(&data)?;
         check::binary_target(&data)?;
-        let ensemble = boost::fit(&self.0, Loss::Logistic, data.x, data.y, data.weights, seed)?;
+        let ensemble = boost::fit(&self.0, Loss::Logistic, data, seed)?;
         Ok(HgbcModel { params: Box::new(self.0.clone()), ensemble })
     }
 }

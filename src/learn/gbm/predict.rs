@@ -10,9 +10,9 @@
 //! (single-row and batch paths give the same bits). Batch prediction runs over fixed blocks of
 //! rows in parallel ([`crate::par::for_each_row_block`]). Inside a block, rows are copied a
 //! few at a time into a row-major buffer on the stack ([`BUF`] values, so at most `BUF / d` rows)
-//! and each row walks every tree; nothing is allocated. (Walking a tree with several rows in
-//! lockstep, branch-free, measured 1.5x slower than this: the processor already overlaps the
-//! walks of consecutive rows.)
+//! and each row walks every tree, two trees at a time (their walks overlap in the processor;
+//! measured 10-20% faster than one at a time, while four or eight at a time, or one tree with
+//! eight rows in lockstep, were slower); nothing is allocated.
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
@@ -112,9 +112,49 @@ impl Tree {
     }
 }
 
+/// One level of a walk: the child reference after node `c`, or `c` itself once it is a leaf.
+#[inline(always)]
+fn step(t: &Tree, c: i32, row: &[f64]) -> i32 {
+    let Some(node) = t.nodes.get(c.max(0) as usize) else { return c };
+    let v = row[node.feature as usize];
+    let go_left = v <= node.threshold || (v.is_nan() && node.default_left);
+    let next = if go_left { node.left } else { node.right };
+    if c >= 0 { next } else { c }
+}
+
+/// Trees walked together by [`raw_row`].
+const WAYS: usize = 2;
+
 /// Raw scores `F_0 + sum_t f_t(row)` for one row given as a slice.
+///
+/// [`WAYS`] trees are walked together, one level of each per step, so their independent
+/// load-compare-load chains overlap; leaf values are still added in tree order.
 #[inline]
 pub fn raw_row(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
+    let mut s = init;
+    let mut chunks = trees.chunks_exact(WAYS);
+    for ts in &mut chunks {
+        let mut c = [0i32; WAYS];
+        for (cj, t) in c.iter_mut().zip(ts) {
+            *cj = if t.nodes.is_empty() { -1 } else { 0 };
+        }
+        while c.iter().any(|&v| v >= 0) {
+            for (cj, t) in c.iter_mut().zip(ts) {
+                *cj = step(t, *cj, row);
+            }
+        }
+        for (&cj, t) in c.iter().zip(ts) {
+            s += t.leaf_value[!cj as usize];
+        }
+    }
+    for t in chunks.remainder() {
+        s += t.predict(|f| row[f]);
+    }
+    s
+}
+
+/// [`raw_row`] walking one tree at a time (the reference the interleaved walk must match).
+pub fn raw_row_serial(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
     let mut s = init;
     for t in trees {
         s += t.predict(|f| row[f]);
@@ -184,12 +224,15 @@ mod tests {
     fn batch_equals_single_rows_bitwise() {
         let t = tree();
         let trees = vec![t.clone(), Tree::constant(0.25), t];
-        let x = Mat::from_fn(10_000, 3, |i, j| ((i * 7 + j * 3) % 11) as f64 / 4.0 - 1.0);
+        let x = Mat::from_fn(10_000, 3, |i, j| {
+            if (i + j) % 13 == 0 { f64::NAN } else { ((i * 7 + j * 3) % 11) as f64 / 4.0 - 1.0 }
+        });
         let mut out = vec![0.0; x.nrows()];
         raw_into(0.5, &trees, x.as_ref(), &mut out);
         for (i, o) in out.iter().enumerate() {
             let row = [x[(i, 0)], x[(i, 1)], x[(i, 2)]];
             assert_eq!(o.to_bits(), raw_row(0.5, &trees, &row).to_bits());
+            assert_eq!(o.to_bits(), raw_row_serial(0.5, &trees, &row).to_bits());
         }
         // rows wider than the stack buffer take the direct path
         let wide = Mat::from_fn(5, BUF + 1, |i, j| if j < 2 { i as f64 - 2.0 } else { 0.0 });

@@ -122,6 +122,10 @@ fn best_in_feature(
     let mut best_gain = rules.min_gain;
     let mut cum = HistBin::default();
     for (b, &bin) in slot[..nb].iter().enumerate() {
+        if bin.n == 0 {
+            // the same children as the previous threshold: an equal gain never replaces it
+            continue;
+        }
         cum = cum + bin;
         if cum.n + nan.n < rules.min_samples_leaf {
             continue;

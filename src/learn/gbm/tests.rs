@@ -110,10 +110,11 @@ fn training_loss_never_increases() {
     assert!((l[0] - std::f64::consts::LN_2).abs() < 0.01);
 }
 
+/// 40,000 rows: large enough for the parallel paths (histograms, blocked partition, gathers).
 #[test]
 fn bit_identical_for_any_thread_count() {
-    let (mut x, y) = friedman_like(12_000, 8, 21);
-    for i in (0..12_000).step_by(13) {
+    let (mut x, y) = friedman_like(40_000, 8, 21);
+    for i in (0..40_000).step_by(13) {
         x[(i, 2)] = f64::NAN;
     }
     let p = HgbParams { max_iter: 15, subsample: 0.7, colsample: 0.6, early_stopping: true, ..HgbParams::default() };
@@ -179,6 +180,10 @@ fn bad_input_gives_clear_errors() {
     let mut xi = x.clone();
     xi[(7, 2)] = f64::INFINITY;
     assert!(matches!(p.fit(TrainSet::new(xi.as_ref(), &y), Seed(0)), Err(Error::NonFinite { row: 7, col: 2, .. })));
+    // the same through a strided (row-major) view
+    let mut xr = Mat::from_fn(4, 100, |j, i| x[(i, j)]);
+    xr[(2, 7)] = f64::NEG_INFINITY;
+    assert!(matches!(p.fit(TrainSet::new(xr.transpose(), &y), Seed(0)), Err(Error::NonFinite { row: 7, col: 2, .. })));
     let mut xn = x.clone();
     xn[(7, 2)] = f64::NAN;
     assert!(p.fit(TrainSet::new(xn.as_ref(), &y), Seed(0)).is_ok());
