@@ -9,3 +9,4 @@ mod gbm;
 mod linear;
 mod reference;
 mod router;
+mod stability;

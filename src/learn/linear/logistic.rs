@@ -14,9 +14,14 @@
 //! condition `f(theta + t delta) <= f(theta) + 1e-4 t g'delta` holds. `log(1 + e^eta)` is
 //! evaluated stably (see [`crate::linalg::stats::log1pexp`]).
 //!
-//! Convergence: `max_j |g_j| <= tol * sum_i w_i`, i.e. the gradient of the *mean* objective
-//! below `tol`. Newton converges quadratically near the optimum, so a handful of iterations
-//! reach `tol = 1e-8`. The fit never returns non-finite coefficients: every accepted step lowers
+//! Convergence: `max_j |g_j| / s_j <= tol * sum_i w_i`, i.e. the gradient of the *mean*
+//! objective below `tol`, each coefficient's component measured in units of its feature's
+//! weighted root mean square `s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i)` (`s = 1` for the
+//! intercept and for an all-zero column). The scaling makes the rule invariant to rescaling a
+//! feature (`x_j -> a x_j` with `C -> C / a^2` is the same problem, and `g_j / s_j` is unchanged);
+//! without it, features scaled by 1e-8 made the raw gradient look converged before any step.
+//! Newton converges quadratically near the optimum, so a handful of iterations reach
+//! `tol = 1e-8`. The fit never returns non-finite coefficients: every accepted step lowers
 //! a finite objective. When `max_iter` is reached first, the model is returned with
 //! [`LogisticFitInfo::converged`] false (see [`LogisticModel::ensure_converged`]).
 //!
@@ -43,7 +48,8 @@ const LOSS_CHUNK: usize = 8192;
 ///
 /// * `C` (default `1.0`): inverse penalty strength, `> 0`.
 /// * `max_iter` (default `100`): Newton iterations, `>= 1`.
-/// * `tol` (default `1e-8`): stop when the gradient of the mean objective has max-norm `<= tol`.
+/// * `tol` (default `1e-8`): stop when the gradient of the mean objective, in units of each
+///   feature's root mean square, has max-norm `<= tol`.
 /// * `fit_intercept` (default `true`): fit an unpenalised intercept.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogisticParams {
@@ -69,7 +75,7 @@ impl Default for LogisticParams {
 pub struct LogisticFitInfo {
     /// Newton iterations run.
     pub n_iter: usize,
-    /// Final max-norm of the gradient of the mean objective.
+    /// Final max-norm of the gradient of the mean objective, per feature RMS (see the module doc).
     pub grad_norm: f64,
     /// Whether `grad_norm <= tol` was reached.
     pub converged: bool,
@@ -248,11 +254,13 @@ impl Classifier for LogisticParams {
             theta[nf] = (p1 / (1.0 - p1)).ln();
             nt.eta.fill(theta[nf]);
         }
+        let scale = gradient_scales(&data, self.fit_intercept);
+        let grad_norm = |g: &[f64]| g.iter().zip(&scale).fold(0.0f64, |a, (v, s)| a.max(v.abs() / s)) / sum_w;
         let mut f = nt.objective_along(&theta, 0.0);
         let mut info = LogisticFitInfo { n_iter: 0, grad_norm: f64::INFINITY, converged: false, objective: f };
         loop {
             let g = nt.gradient(&theta);
-            info.grad_norm = g.iter().fold(0.0f64, |a, v| a.max(v.abs())) / sum_w;
+            info.grad_norm = grad_norm(&g);
             info.objective = f;
             if info.grad_norm <= self.tol {
                 info.converged = true;
@@ -290,7 +298,7 @@ impl Classifier for LogisticParams {
                     if stalled {
                         // No representable progress left: report the gradient where we stand.
                         let g = nt.gradient(&theta);
-                        info.grad_norm = g.iter().fold(0.0f64, |a, v| a.max(v.abs())) / sum_w;
+                        info.grad_norm = grad_norm(&g);
                         info.objective = f;
                         info.converged = info.grad_norm <= self.tol;
                         break;
@@ -310,6 +318,25 @@ impl Classifier for LogisticParams {
         theta.truncate(nf);
         Ok(LogisticModel { coef: theta, intercept, info })
     }
+}
+
+/// Per-parameter units of the convergence test: each feature's weighted root mean square (1 for
+/// an all-zero column), then 1 for the intercept when there is one.
+fn gradient_scales(data: &TrainSet<'_>, fit_intercept: bool) -> Vec<f64> {
+    let n = data.n_samples();
+    let sum_w: f64 = data.weights.map_or(n as f64, |w| w.iter().sum());
+    let mut scale: Vec<f64> = (0..data.n_features())
+        .map(|j| {
+            let col = data.x.col(j);
+            let ss: f64 = (0..n).map(|i| data.weight(i) * col[i] * col[i]).sum();
+            let rms = (ss / sum_w).sqrt();
+            if rms > 0.0 && rms.is_finite() { rms } else { 1.0 }
+        })
+        .collect();
+    if fit_intercept {
+        scale.push(1.0);
+    }
+    scale
 }
 
 impl PredictProba for LogisticModel {
