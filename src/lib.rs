@@ -39,6 +39,7 @@ pub mod linalg;
 pub mod par;
 pub mod persist;
 pub mod rng;
+pub mod sim;
 
 pub use error::{Error, Result};
 pub use rng::Seed;
