@@ -1,4 +1,7 @@
-//! Evaluation: prediction metrics, and (for routers) efficiency-gain curves and studies.
+//! Evaluation: prediction metrics, and (for routers) efficiency-gain curves, study summaries
+//! and the study figure.
 
 pub mod curves;
 pub mod metrics;
+pub mod report;
+pub mod svg;
