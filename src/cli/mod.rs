@@ -5,6 +5,7 @@
 //! non-zero exit code; nothing a user types reaches a panic.
 
 pub mod learn;
+pub mod simulate;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Fit one learner on a CSV, predict a test CSV, report time and quality.
     Learn(learn::LearnArgs),
+    /// Write a simulated table with known truth (x1..xd, gs, pb, psi, delta).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs a parsed command.
@@ -36,6 +39,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Learn(a) => learn::run(a),
+        Command::Simulate(a) => simulate::run(a),
     }
 }
 
