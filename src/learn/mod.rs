@@ -17,7 +17,9 @@
 
 pub mod check;
 pub mod constant;
+pub mod linear;
 pub mod params;
+pub mod pca;
 pub mod spec;
 
 use faer::MatRef;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
+use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 
@@ -136,10 +137,12 @@ macro_rules! classifiers {
 
 regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
+    Ridge(RidgeParams => RidgeModel) = "ridge",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
+    Logistic(LogisticParams => LogisticModel) = "logistic",
 }
 
 macro_rules! common_spec_methods {
