@@ -66,7 +66,7 @@ use crate::rng::{Rng, Seed, stream};
 ///
 /// Defaults: `n` 5000, `d` 50, `n_topics` 26, `decay` 1.0, `topic_share` 0.6, `psi_mean` 0.07,
 /// `psi_linear` 0.10, `psi_nonlinear` 0.12, `psi_topic` 0.10, `delta_mean` 0.10, `delta_slope`
-/// 0.17, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.35, `pref_noise` 0.30.
+/// 0.13, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.45, `pref_noise` 0.30.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimParams {
     /// Number of queries (rows).
@@ -114,10 +114,10 @@ impl Default for SimParams {
             psi_nonlinear: 0.12,
             psi_topic: 0.10,
             delta_mean: 0.10,
-            delta_slope: 0.17,
+            delta_slope: 0.13,
             delta_other: 0.05,
             scale: 1.8,
-            gold_noise: 0.35,
+            gold_noise: 0.45,
             pref_noise: 0.30,
         }
     }
@@ -441,7 +441,7 @@ mod tests {
         let (mp, md) = (mean(&s.psi), mean(&s.delta));
         assert!((0.03..0.12).contains(&mp), "mean psi {mp}");
         assert!(md > 0.05, "mean delta {md}");
-        assert!(sd(&s.delta) > 0.15 && sd(&s.psi) > 0.15);
+        assert!(sd(&s.delta) > 0.1 && sd(&s.psi) > 0.15);
         // The bias reverses part of psi's ranking: preference gains are informative but distorted.
         let eta: Vec<f64> = s.psi.iter().zip(&s.delta).map(|(a, b)| a - b).collect();
         let r = corr(&eta, &s.psi);
