@@ -17,6 +17,7 @@
 //! | [`cli`] | the `meta-router` command line |
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
+//! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
 //! | [`linalg`] | faer helpers and stable statistics |
 //! | [`persist`] | versioned, checksummed model files |
@@ -30,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod causal;
 pub mod cli;
 pub mod data;
 pub mod error;

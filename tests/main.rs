@@ -1,3 +1,4 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod causal;
 mod cli;

@@ -1,0 +1,177 @@
+//! The final stage of the meta-learners: which regression turns pseudo-outcomes into
+//! `Delta_hat(x)`.
+//!
+//! With ~100 gold rows a deep final stage overfits the pseudo-outcomes (whose gold-row
+//! corrections are ~1/e times their residuals); off-the-shelf DR-learners with the paper's
+//! forests rank no better than random. So by default ([`FinalStage::Auto`]) the final learner is
+//! chosen by K-fold cross-validated loss among a small, strongly regularised set:
+//!
+//! * `constant`: the global shift (the weighted mean pseudo-outcome);
+//! * `ridge` with `alpha` in {10, 100, 1000} (when the ridge learner is compiled in);
+//! * a shallow forest (`rf`: 100 trees, `max_depth = 3`, `min_samples_leaf = 50`) and a small
+//!   boosting model (`hgb`: 4-leaf trees, 100 iterations, learning rate 0.05, L2 10), when
+//!   those learners are compiled in.
+//!
+//! The loss is the learner's own: for the R-learner `sum_i w_i (t_i - e_i)^2 (pseudo_i -
+//! tau(x_i))^2 / sum_i w_i (t_i - e_i)^2` (the R-loss), for the DR-learner `sum_i w_i (phi_i -
+//! tau(x_i))^2 / sum_i w_i` (the DR-loss): in both cases the weighted squared error of the
+//! final regression itself, evaluated out of fold. The lowest mean loss wins (ties: the first,
+//! i.e. the simpler, candidate); the winner is refitted on all rows with `seed.child(FINAL)`.
+//! [`FinalStage::Fixed`] skips the selection.
+
+use faer::MatRef;
+use serde::{Deserialize, Serialize};
+
+use crate::causal::crossfit::per_fold;
+use crate::causal::folds::Folds;
+use crate::causal::learner::{fit_rows, select_rows};
+use crate::error::{Error, Result};
+use crate::learn::{Predict, RegressorModel, RegressorSpec, TrainSet};
+use crate::par;
+use crate::rng::{Seed, stream};
+
+/// How the final-stage learner is chosen.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub enum FinalStage {
+    /// Selected by cross-validated R-/DR-loss among regularised candidates (the default).
+    #[default]
+    Auto,
+    /// This learner, always.
+    Fixed(RegressorSpec),
+}
+
+/// One candidate's cross-validated loss.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CandidateLoss {
+    /// The candidate, e.g. `ridge(alpha=100)`.
+    pub name: String,
+    /// Its mean out-of-fold loss.
+    pub cv_loss: f64,
+}
+
+/// Which final stage was used and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FinalChoice {
+    /// The learner used, e.g. `constant` or `ridge(alpha=100)`.
+    pub chosen: String,
+    /// Every candidate's loss (empty for a fixed final stage).
+    pub candidates: Vec<CandidateLoss>,
+}
+
+/// A learner from the spec with parameters, when that learner is compiled in and accepts them.
+fn candidate(name: &str, params: &[&str]) -> Option<(String, RegressorSpec)> {
+    let mut spec = RegressorSpec::from_name(name).ok()?;
+    spec.set_params(params).ok()?;
+    spec.validate().ok()?;
+    let label = if params.is_empty() { name.to_string() } else { format!("{name}({})", params.join(",")) };
+    Some((label, spec))
+}
+
+/// The Auto candidates available in this build, simplest first.
+pub fn auto_candidates() -> Vec<(String, RegressorSpec)> {
+    let wanted: [(&str, &[&str]); 6] = [
+        ("constant", &[]),
+        ("ridge", &["alpha=10"]),
+        ("ridge", &["alpha=100"]),
+        ("ridge", &["alpha=1000"]),
+        ("rf", &["n_estimators=100", "max_depth=3", "min_samples_leaf=50"]),
+        ("hgb", &["max_iter=100", "learning_rate=0.05", "max_leaf_nodes=4", "l2_regularization=10"]),
+    ];
+    wanted.iter().filter_map(|(n, p)| candidate(n, p)).collect()
+}
+
+/// Weighted mean squared error.
+fn weighted_mse(y: &[f64], p: &[f64], w: &[f64]) -> f64 {
+    let (mut s, mut sw) = (0.0, 0.0);
+    for i in 0..y.len() {
+        s += w[i] * (y[i] - p[i]) * (y[i] - p[i]);
+        sw += w[i];
+    }
+    s / sw
+}
+
+/// Fits the final stage on `(x, pseudo, weights)`, selecting the learner when `Auto`.
+///
+/// # Errors
+/// [`Error::Shape`] for mismatched inputs; the learners' errors.
+pub fn fit_final(
+    stage: &FinalStage,
+    data: TrainSet<'_>,
+    folds: &Folds,
+    seed: Seed,
+) -> Result<(RegressorModel, FinalChoice)> {
+    let n = data.n_samples();
+    let w: Vec<f64> = (0..n).map(|i| data.weight(i)).collect();
+    let (spec, choice) = match stage {
+        FinalStage::Fixed(spec) => (spec.clone(), FinalChoice { chosen: spec.name().to_string(), candidates: vec![] }),
+        FinalStage::Auto => {
+            let cands = auto_candidates();
+            if cands.is_empty() {
+                return Err(Error::data("no final-stage candidate is available in this build"));
+            }
+            let losses = par::try_map_indexed(cands.len(), |c| {
+                let oof = cv_predictions(&cands[c].1, data.x, data.y, &w, folds, seed)?;
+                Ok::<f64, Error>(weighted_mse(data.y, &oof, &w))
+            })?;
+            let mut best = 0;
+            for (c, l) in losses.iter().enumerate() {
+                if *l < losses[best] {
+                    best = c;
+                }
+            }
+            let candidates = cands
+                .iter()
+                .zip(&losses)
+                .map(|((name, _), &cv_loss)| CandidateLoss { name: name.clone(), cv_loss })
+                .collect();
+            (cands[best].1.clone(), FinalChoice { chosen: cands[best].0.clone(), candidates })
+        }
+    };
+    let model = spec.fit(TrainSet { x: data.x, y: data.y, weights: Some(&w) }, seed.child(stream::FINAL))?;
+    Ok((model, choice))
+}
+
+fn cv_predictions(
+    spec: &RegressorSpec,
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    w: &[f64],
+    folds: &Folds,
+    seed: Seed,
+) -> Result<Vec<f64>> {
+    let mut cols = per_fold(folds, 1, |k, train, test| {
+        let model = fit_rows(spec, x, y, Some(w), train, seed.indexed(stream::VALIDATION, k as u64))?;
+        Ok(vec![model.predict(select_rows(x, test).as_ref())?])
+    })?;
+    Ok(cols.swap_remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::Mat;
+
+    #[test]
+    fn auto_always_offers_the_constant_and_reports_losses() {
+        let c = auto_candidates();
+        assert_eq!(c[0].0, "constant");
+        let n = 30;
+        let x = Mat::from_fn(n, 1, |i, _| i as f64);
+        let y: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();
+        let t: Vec<f64> = (0..n).map(|i| if i % 5 == 0 { 1.0 } else { 0.0 }).collect();
+        let folds = crate::causal::folds::stratified(&t, 3, Seed(1), 0).unwrap();
+        let (m, choice) = fit_final(&FinalStage::Auto, TrainSet::new(x.as_ref(), &y), &folds, Seed(2)).unwrap();
+        assert_eq!(choice.candidates.len(), c.len());
+        let best = choice.candidates.iter().map(|c| c.cv_loss).fold(f64::INFINITY, f64::min);
+        assert_eq!(choice.candidates.iter().find(|c| c.name == choice.chosen).unwrap().cv_loss, best);
+        assert!(m.predict_row(&[3.0]).unwrap().is_finite());
+        let (_, fixed) = fit_final(
+            &FinalStage::Fixed(RegressorSpec::from_name("constant").unwrap()),
+            TrainSet::new(x.as_ref(), &y),
+            &folds,
+            Seed(2),
+        )
+        .unwrap();
+        assert!(fixed.candidates.is_empty());
+    }
+}

@@ -1,0 +1,41 @@
+//! The causal core: gold-versus-preference label bias as a treatment effect.
+//!
+//! Pool gold rows (`t = 1`, outcome `o = c r`, the gold label times the scale constant of
+//! [`align`]) and preference rows (`t = 0`, `o = y`). Then
+//! `Delta(x) = E[o(1) - o(0) | x]` is a conditional average treatment effect: the bias of the
+//! preference labels at `x`. It is estimated by
+//!
+//! * the **R-learner** (Nie & Wager 2021): minimise `sum_i [(o_i - m(x_i)) - (t_i - e(x_i)) tau(x_i)]^2`,
+//!   a weighted regression of `(o - m)/(t - e)` with weights `(t - e)^2` ([`rlearner`]);
+//! * the **DR-learner** (Kennedy 2023): regress the AIPW pseudo-outcome
+//!   `mu1 - mu0 + t (o - mu1)/e - (1 - t)(o - mu0)/(1 - e)` on `x` ([`drlearner`]);
+//!
+//! with nuisances `m`, `mu0`, `mu1`, `e` ([`nuisance`]) cross-fitted over source-stratified
+//! folds ([`folds`], [`crossfit`]) and a regularised final stage chosen by cross-validated loss
+//! ([`final_stage`]). The **meta-router** lifts each preference label to `y + Delta_hat(x)` and
+//! regresses `psi_hat` on gold and lifted rows ([`routers`]), beside the baselines that share
+//! its code paths. [`paper`] reproduces the authors' reference script.
+//!
+//! Nothing here knows about evaluation or the command line; the learners come in through
+//! [`crate::learn`]'s traits, so user-defined learners plug in ([`train_router_with`]).
+
+pub mod align;
+pub mod crossfit;
+pub mod drlearner;
+pub mod final_stage;
+pub mod folds;
+pub mod learner;
+pub mod meta;
+pub mod nuisance;
+pub mod paper;
+pub mod rlearner;
+pub mod routers;
+
+pub use align::{Align, Alignment};
+pub use crossfit::Aggregate;
+pub use final_stage::{FinalChoice, FinalStage};
+pub use nuisance::{DrOutcome, Overlap, Propensity};
+pub use routers::{
+    Diagnostics, FittedRouter, Protocol, RouterConfig, RouterData, RouterKind, TrainedRouter, default_learner,
+    default_propensity_classifier, train_router, train_router_with, validate_data,
+};

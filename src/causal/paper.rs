@@ -1,0 +1,112 @@
+//! `Delta_hat(x)` as the authors' reference script computes it (`--protocol paper`; facts in
+//! METHOD.md, "The authors' reference script").
+//!
+//! * No cross-fitting: nuisances are fitted and predicted on the same rows.
+//! * The propensity is the nuisance *regressor* fitted on `t` (the script uses a forest
+//!   regressor).
+//! * R: `e` clipped to `[0.1, 0.9]`; rows with `|t - e| > 0.05` kept; pseudo-outcome
+//!   `(o - m) / (t - e)`, weights `(t - e)^2`.
+//! * DR: an S-learner outcome model on `[x, t]` gives `mu1 = f(x, 1)`, `mu0 = f(x, 0)`,
+//!   `mu_t = f(x, t)`; `e` clipped to `[0.05, 0.95]`; rows with `e (1 - e) > 0.05` kept;
+//!   pseudo-outcome `(t - e) / (e (1 - e)) (o - mu_t) + mu1 - mu0`; final stage unweighted.
+//! * Final stage: a forest of 200 trees, `max_depth = 30`, `min_samples_split = 5`,
+//!   `min_samples_leaf = 2`, `max_features = sqrt` when `rf` is compiled in (else the
+//!   configured fixed final stage, else the psi learner).
+//! * `Delta_hat` clipped to `[-1.2, 1.2]` before lifting; no scale constant (the caller forces
+//!   `align = none`).
+
+use faer::Mat;
+
+use crate::causal::final_stage::{FinalChoice, FinalStage};
+use crate::causal::meta::{DeltaFit, Method, PooledRows};
+use crate::causal::nuisance::overlap;
+use crate::causal::routers::RouterConfig;
+use crate::error::{Error, Result};
+use crate::learn::{Predict, Regressor, RegressorSpec, TrainSet};
+use crate::rng::{Seed, stream};
+
+/// The clip on `Delta_hat` in the reference script.
+pub const DELTA_CLIP: [f64; 2] = [-1.2, 1.2];
+
+/// The reference script's final-stage learner in this build, with its label.
+pub fn paper_final_stage(cfg: &RouterConfig) -> (String, RegressorSpec) {
+    let params = ["n_estimators=200", "max_depth=30", "min_samples_split=5", "min_samples_leaf=2", "max_features=sqrt"];
+    if let Ok(mut rf) = RegressorSpec::from_name("rf") {
+        if rf.set_params(&params).is_ok() {
+            return (format!("rf({})", params.join(",")), rf);
+        }
+    }
+    match &cfg.final_stage {
+        FinalStage::Fixed(s) => (s.name().to_string(), s.clone()),
+        FinalStage::Auto => (cfg.learner.name().to_string(), cfg.learner.clone()),
+    }
+}
+
+fn predict_all<M: Predict>(m: &M, x: faer::MatRef<'_, f64>) -> Result<Vec<f64>> {
+    m.predict(x)
+}
+
+/// Estimates `Delta_hat` with the reference script's choices (see the module docs).
+///
+/// # Errors
+/// No row survives the propensity mask; learner errors.
+pub fn estimate_delta<N: Regressor>(
+    method: Method,
+    rows: &PooledRows<'_>,
+    nuisance: &N,
+    cfg: &RouterConfig,
+    seed: Seed,
+) -> Result<DeltaFit> {
+    let PooledRows { x, t, o, w } = *rows;
+    let n = x.nrows();
+    let e_model = nuisance.fit(TrainSet { x, y: t, weights: w }, seed.indexed(stream::NUISANCE_PROPENSITY, 0))?;
+    let e_raw = predict_all(&e_model, x)?;
+    let (lo, hi) = match method {
+        Method::R => (0.1, 0.9),
+        Method::Dr => (0.05, 0.95),
+    };
+    let e: Vec<f64> = e_raw.iter().map(|v| v.clamp(lo, hi)).collect();
+    let (pseudo, fit_w, keep): (Vec<f64>, Vec<f64>, Vec<usize>) = match method {
+        Method::R => {
+            let m_model = nuisance.fit(TrainSet { x, y: o, weights: w }, seed.indexed(stream::NUISANCE_OUTCOME, 0))?;
+            let m = predict_all(&m_model, x)?;
+            let keep: Vec<usize> = (0..n).filter(|&i| (t[i] - e[i]).abs() > 0.05).collect();
+            let pseudo = keep.iter().map(|&i| (o[i] - m[i]) / (t[i] - e[i])).collect();
+            let fw = keep.iter().map(|&i| (t[i] - e[i]).powi(2) * w.map_or(1.0, |w| w[i])).collect();
+            (pseudo, fw, keep)
+        }
+        Method::Dr => {
+            let d = x.ncols();
+            let xt = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { t[i] });
+            let s_model = nuisance
+                .fit(TrainSet { x: xt.as_ref(), y: o, weights: w }, seed.indexed(stream::NUISANCE_OUTCOME, 0))?;
+            let mu_t = predict_all(&s_model, xt.as_ref())?;
+            let x1 = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { 1.0 });
+            let x0 = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { 0.0 });
+            let mu1 = predict_all(&s_model, x1.as_ref())?;
+            let mu0 = predict_all(&s_model, x0.as_ref())?;
+            let keep: Vec<usize> = (0..n).filter(|&i| e[i] * (1.0 - e[i]) > 0.05).collect();
+            let pseudo = keep
+                .iter()
+                .map(|&i| (t[i] - e[i]) / (e[i] * (1.0 - e[i])) * (o[i] - mu_t[i]) + mu1[i] - mu0[i])
+                .collect();
+            let fw = keep.iter().map(|&i| w.map_or(1.0, |w| w[i])).collect();
+            (pseudo, fw, keep)
+        }
+    };
+    if keep.is_empty() {
+        return Err(Error::data(
+            "paper protocol: no row passes the propensity mask (every estimated propensity sits at the clip)",
+        ));
+    }
+    let xs = crate::causal::learner::select_rows(x, &keep);
+    let (label, spec) = paper_final_stage(cfg);
+    let model = spec.fit(TrainSet::weighted(xs.as_ref(), &pseudo, &fit_w), seed.child(stream::FINAL))?;
+    Ok(DeltaFit {
+        model,
+        choice: FinalChoice { chosen: label, candidates: Vec::new() },
+        overlap: Some(overlap(&e_raw, lo)),
+        rows_kept: Some(keep.len()),
+        clip: Some(DELTA_CLIP),
+    })
+}
