@@ -2,3 +2,4 @@
 
 mod causal;
 mod cli;
+mod forest;

@@ -18,6 +18,7 @@
 pub mod check;
 pub mod constant;
 pub mod linear;
+pub mod forest;
 pub mod params;
 pub mod pca;
 pub mod spec;

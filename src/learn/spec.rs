@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
+use crate::learn::forest::{
+    RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
+};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 
@@ -138,11 +141,13 @@ macro_rules! classifiers {
 regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
     Ridge(RidgeParams => RidgeModel) = "ridge",
+    RandomForest(RandomForestRegressor => RandomForestRegressorModel) = "rf",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
     Logistic(LogisticParams => LogisticModel) = "logistic",
+    RandomForest(RandomForestClassifier => RandomForestClassifierModel) = "rfc",
 }
 
 macro_rules! common_spec_methods {

@@ -1,0 +1,278 @@
+//! Unit tests of the forest: exact fits, weights, probabilities, OOB, determinism, bad input.
+
+use faer::Mat;
+use rand::RngExt;
+use rand_distr::{Distribution, Normal};
+
+use super::*;
+use crate::error::Error;
+use crate::learn::Predict;
+use crate::persist;
+
+fn reg(n_estimators: usize) -> RandomForestRegressor {
+    RandomForestRegressor(ForestParams { n_estimators, ..RandomForestRegressor::default().0 })
+}
+
+fn cls(n_estimators: usize) -> RandomForestClassifier {
+    RandomForestClassifier(ForestParams { n_estimators, ..RandomForestClassifier::default().0 })
+}
+
+fn exact(n_estimators: usize) -> RandomForestRegressor {
+    RandomForestRegressor(ForestParams { bootstrap: false, ..reg(n_estimators).0 })
+}
+
+/// `n x d` uniform features and `y = f(x) + noise`.
+fn simulate(n: usize, d: usize, noise: f64, seed: u64, f: impl Fn(&[f64]) -> f64) -> (Mat<f64>, Vec<f64>) {
+    let mut rng = Seed(seed).rng();
+    let x = Mat::from_fn(n, d, |_, _| rng.random::<f64>());
+    let normal = Normal::new(0.0, noise.max(1e-300)).unwrap();
+    let y = (0..n)
+        .map(|i| {
+            let row: Vec<f64> = (0..d).map(|j| x[(i, j)]).collect();
+            f(&row) + if noise > 0.0 { normal.sample(&mut rng) } else { 0.0 }
+        })
+        .collect();
+    (x, y)
+}
+
+fn r2(y: &[f64], p: &[f64]) -> f64 {
+    let m = y.iter().sum::<f64>() / y.len() as f64;
+    let tot: f64 = y.iter().map(|v| (v - m).powi(2)).sum();
+    let res: f64 = y.iter().zip(p).map(|(v, q)| (v - q).powi(2)).sum();
+    1.0 - res / tot
+}
+
+#[test]
+fn step_function_is_fit_exactly() {
+    let (x, _) = simulate(300, 3, 0.0, 1, |_| 0.0);
+    let step = |r: &[f64]| if r[1] > 0.5 { 3.0 } else { -1.0 };
+    let y: Vec<f64> = (0..300).map(|i| step(&[x[(i, 0)], x[(i, 1)], x[(i, 2)]])).collect();
+    // without bootstrap every tree is exact on the training rows
+    let m = exact(5).fit(TrainSet::new(x.as_ref(), &y), Seed(3)).unwrap();
+    assert_eq!(m.predict(x.as_ref()).unwrap(), y);
+    // with bootstrap, points away from the step are exact too, and a single split suffices
+    let p = reg(20);
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(3)).unwrap();
+    for v in [0.0, 0.2, 0.4, 0.45, 0.55, 0.7, 1.0] {
+        let want = if v > 0.5 { 3.0 } else { -1.0 };
+        assert_eq!(m.predict_row(&[0.3, v, 0.9]).unwrap(), want, "x1 = {v}");
+    }
+    assert!(m.forest.trees().iter().all(|t| t.n_leaves() == 2));
+    let imp = m.forest.feature_importances();
+    assert_eq!(imp, &[0.0, 1.0, 0.0]);
+}
+
+#[test]
+fn weight_two_equals_a_duplicated_row() {
+    let (x, y) = simulate(60, 2, 0.3, 2, |r| r[0] * 2.0 - r[1]);
+    let mut w = vec![1.0; 60];
+    let dup: Vec<usize> = (0..60).filter(|i| i % 3 == 0).collect();
+    for &i in &dup {
+        w[i] = 2.0;
+    }
+    let rows: Vec<usize> = (0..60).chain(dup.iter().copied()).collect();
+    let xd = Mat::from_fn(rows.len(), 2, |i, j| x[(rows[i], j)]);
+    let yd: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+    let p = exact(3);
+    let a = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(9)).unwrap();
+    let b = p.fit(TrainSet::new(xd.as_ref(), &yd), Seed(9)).unwrap();
+    let (ta, tb) = (&a.forest.trees()[0], &b.forest.trees()[0]);
+    assert_eq!(ta.feature, tb.feature);
+    assert_eq!(ta.threshold, tb.threshold);
+    for (u, v) in ta.value.iter().zip(&tb.value) {
+        assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0), "{u} vs {v}");
+    }
+}
+
+#[test]
+fn tiny_weights_are_honoured_exactly() {
+    // R-learner-like weights: most rows 1e-4, a few 1. One feature, one split (depth 1).
+    let n = 200;
+    let x = Mat::from_fn(n, 1, |i, _| i as f64);
+    let y: Vec<f64> = (0..n).map(|i| if i % 20 == 0 { 10.0 + (i / 100) as f64 } else { (i % 7) as f64 }).collect();
+    let w: Vec<f64> = (0..n).map(|i| if i % 20 == 0 { 1.0 } else { 1e-4 }).collect();
+    let mut p = exact(1);
+    p.max_depth = Some(1);
+    let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(0)).unwrap();
+    let t = &m.forest.trees()[0];
+    let thr = t.threshold[0];
+    for (node, side) in [(t.left[0] as usize, true), (t.right[0] as usize, false)] {
+        let (mut sw, mut swy) = (0.0, 0.0);
+        for i in (0..n).filter(|&i| ((i as f64) <= thr) == side) {
+            sw += w[i];
+            swy += w[i] * y[i];
+        }
+        assert!((t.value[node] - swy / sw).abs() < 1e-12, "leaf {node}");
+    }
+    // the split separates the two heavy groups (10 vs 11), which unweighted rows would not
+    assert!(thr > 80.0 && thr < 100.0, "threshold {thr}");
+    let unweighted = p.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
+    assert_ne!(unweighted.forest.trees()[0].threshold[0], thr);
+}
+
+#[test]
+fn probabilities_are_class_frequencies_on_pure_leaves() {
+    // x takes 4 values; class-1 frequency at value k is freq[k]; rows with equal x cannot be
+    // separated, so each leaf holds exactly one value of x.
+    let freq = [0.0, 0.25, 0.6, 1.0];
+    let per = 20;
+    let x = Mat::from_fn(4 * per, 1, |i, _| (i / per) as f64);
+    let y: Vec<f64> = (0..4 * per).map(|i| f64::from(((i % per) as f64) < freq[i / per] * per as f64)).collect();
+    let mut p = cls(4);
+    p.bootstrap = false;
+
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(5)).unwrap();
+    for (k, &f) in freq.iter().enumerate() {
+        let q = m.predict_proba_row(&[k as f64]).unwrap();
+        assert!((q - f).abs() < 1e-12, "x = {k}: {q} vs {f}");
+    }
+    // with bootstrap, probabilities stay in [0, 1]
+    p.bootstrap = true;
+    let (xs, ys) = simulate(300, 4, 0.0, 8, |r| f64::from(r[0] + 0.3 * r[1] > 0.6));
+    let m = p.fit(TrainSet::new(xs.as_ref(), &ys), Seed(5)).unwrap();
+    let probs = m.predict_proba(xs.as_ref()).unwrap();
+    assert!(probs.iter().all(|q| (0.0..=1.0).contains(q)));
+    assert!(probs.iter().any(|&q| q > 0.0 && q < 1.0));
+}
+
+#[test]
+fn oob_score_tracks_a_held_out_score() {
+    let f = |r: &[f64]| 3.0 * r[0] + 2.0 * (6.0 * r[1]).sin() + r[2] * r[3];
+    let (x, y) = simulate(1500, 5, 0.5, 11, f);
+    let (xt, yt) = simulate(3000, 5, 0.5, 12, f);
+    let mut p = reg(60);
+    p.oob_score = true;
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(1)).unwrap();
+    let oob = m.forest.oob_score().unwrap();
+    let held = r2(&yt, &m.predict(xt.as_ref()).unwrap());
+    assert!(held > 0.5, "held-out R^2 {held}");
+    assert!((oob - held).abs() < 0.05, "oob {oob} vs held-out {held}");
+    let pred = m.forest.oob_prediction().unwrap();
+    assert!((r2(&y, pred) - oob).abs() < 1e-12);
+
+    let g = |r: &[f64]| f64::from(r[0] + r[1] > 1.0);
+    let (x, t) = simulate(1500, 4, 0.0, 13, g);
+    let (xt, tt) = simulate(3000, 4, 0.0, 14, g);
+    let mut c = cls(60);
+    c.oob_score = true;
+    let m = c.fit(TrainSet::new(x.as_ref(), &t), Seed(1)).unwrap();
+    let acc = |y: &[f64], p: &[f64]| y.iter().zip(p).filter(|&(&a, &b)| (b > 0.5) == (a == 1.0)).count() as f64;
+    let held = acc(&tt, &m.predict_proba(xt.as_ref()).unwrap()) / 3000.0;
+    let oob = m.forest.oob_score().unwrap();
+    assert!(held > 0.9 && (oob - held).abs() < 0.03, "oob {oob} vs held-out {held}");
+}
+
+#[test]
+fn bit_identical_for_any_thread_count() {
+    let (x, y) = simulate(5000, 6, 0.3, 21, |r| r[0] + r[1] * r[2]);
+    let mut p = reg(16);
+    p.max_features = MaxFeatures::Sqrt;
+    p.oob_score = true;
+    let run = |k: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+        pool.install(|| {
+            let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(77)).unwrap();
+            let pred = m.predict(x.as_ref()).unwrap();
+            (persist::to_bytes(persist::Kind::Regressor, &m).unwrap(), pred)
+        })
+    };
+    let (b1, p1) = run(1);
+    for k in [2, 8] {
+        let (bk, pk) = run(k);
+        assert!(b1 == bk, "model bytes differ with {k} threads");
+        assert!(p1.iter().zip(&pk).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+    // a different seed gives a different forest
+    let other = p.fit(TrainSet::new(x.as_ref(), &y), Seed(78)).unwrap();
+    assert!(persist::to_bytes(persist::Kind::Regressor, &other).unwrap() != b1);
+}
+
+#[test]
+fn leaf_rules_hold() {
+    let (x, y) = simulate(400, 3, 1.0, 31, |r| r[0]);
+    let mut p = exact(1);
+    p.min_samples_leaf = 7;
+    p.max_depth = Some(5);
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(2)).unwrap();
+    let t = &m.forest.trees()[0];
+    let mut count = vec![0usize; t.n_nodes()];
+    for i in 0..400 {
+        count[t.leaf_of(|f| x[(i, f)])] += 1;
+    }
+    for (node, &c) in count.iter().enumerate() {
+        if t.feature[node] == tree::LEAF {
+            assert!(c >= 7, "leaf {node} has {c} rows");
+        }
+    }
+    assert!(t.depth() <= 5 && t.n_leaves() > 8);
+    // a large min_impurity_decrease stops at the root
+    p.min_impurity_decrease = 1e6;
+    assert_eq!(p.fit(TrainSet::new(x.as_ref(), &y), Seed(2)).unwrap().forest.trees()[0].n_nodes(), 1);
+}
+
+#[test]
+fn importances_find_the_signal_and_models_round_trip() {
+    let (x, y) = simulate(800, 5, 0.1, 41, |r| 4.0 * r[3]);
+    let p = reg(10);
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(4)).unwrap();
+    let imp = m.forest.feature_importances();
+    assert!((imp.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!(imp[3] > 0.9, "{imp:?}");
+    let bytes = persist::to_bytes(persist::Kind::Regressor, &m).unwrap();
+    let back: RandomForestRegressorModel = persist::from_bytes(&bytes, persist::Kind::Regressor).unwrap();
+    assert_eq!(back, m);
+    // a spec-registered forest predicts the same and rejects bad rows
+    let spec = crate::learn::RegressorSpec::from_name("rf").unwrap();
+    assert_eq!(spec.name(), "rf");
+    assert!(matches!(m.predict_row(&[0.0; 4]), Err(Error::Shape { .. })));
+    assert!(matches!(m.predict_row(&[0.0, f64::NAN, 0.0, 0.0, 0.0]), Err(Error::NonFinite { .. })));
+}
+
+#[test]
+fn bad_input_gives_errors_not_panics() {
+    let (x, y) = simulate(20, 2, 0.1, 51, |r| r[0]);
+    let rf = RandomForestRegressor::default();
+    let fit = |p: &RandomForestRegressor, x: &Mat<f64>, y: &[f64], w: Option<&[f64]>| {
+        p.fit(TrainSet { x: x.as_ref(), y, weights: w }, Seed(0)).map(|_| ())
+    };
+    let mut xn = x.clone();
+    xn[(3, 1)] = f64::NAN;
+    assert!(matches!(fit(&rf, &xn, &y, None), Err(Error::NonFinite { row: 3, col: 1, .. })));
+    xn[(3, 1)] = f64::INFINITY;
+    assert!(matches!(fit(&rf, &xn, &y, None), Err(Error::NonFinite { .. })));
+    let mut w = vec![1.0; 20];
+    w[4] = -1.0;
+    assert!(matches!(fit(&rf, &x, &y, Some(&w)), Err(Error::InvalidData { .. })));
+    w[4] = f64::NAN;
+    assert!(matches!(fit(&rf, &x, &y, Some(&w)), Err(Error::NonFinite { .. })));
+    assert!(matches!(fit(&rf, &x, &y, Some(&[0.0; 20])), Err(Error::InvalidData { .. })));
+    // a single zero weight is allowed: the row is absent
+    w[4] = 0.0;
+    assert!(fit(&rf, &x, &y, Some(&w)).is_ok());
+    let empty = Mat::<f64>::zeros(0, 2);
+    assert!(matches!(fit(&rf, &empty, &[], None), Err(Error::Empty { .. })));
+    for (name, value) in [("n_estimators", "0"), ("max_depth", "0"), ("min_samples_leaf", "0")] {
+        let mut p = rf.clone();
+        p.set_param(name, value).unwrap();
+        match fit(&p, &x, &y, None) {
+            Err(Error::InvalidParam { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let one = vec![1.0; 20];
+    let c = RandomForestClassifier::default();
+    assert!(matches!(c.fit(TrainSet::new(x.as_ref(), &one), Seed(0)), Err(Error::InvalidData { .. })));
+    let mut p = rf.clone();
+    p.max_samples = MaxSamples::Count(21);
+    assert!(matches!(fit(&p, &x, &y, None), Err(Error::InvalidParam { .. })));
+    // a damaged model file is refused on load, not at prediction
+    let m = rf.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
+    let mut bad = m.clone();
+    let mut t = bad.forest.trees()[0].clone();
+    t.left[0] = 10_000;
+    let mut trees = bad.forest.trees().to_vec();
+    trees[0] = t;
+    bad.forest = Forest::from_parts(trees, m.forest.n_features());
+    let bytes = persist::to_bytes(persist::Kind::Regressor, &bad).unwrap();
+    assert!(persist::from_bytes::<RandomForestRegressorModel>(&bytes, persist::Kind::Regressor).is_err());
+}
