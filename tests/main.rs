@@ -3,3 +3,4 @@
 mod causal;
 mod cli;
 mod forest;
+mod study;

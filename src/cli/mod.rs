@@ -6,6 +6,7 @@
 
 pub mod learn;
 pub mod simulate;
+pub mod study;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ pub enum Command {
     Learn(learn::LearnArgs),
     /// Write a simulated table with known truth (x1..xd, gs, pb, psi, delta).
     Simulate(simulate::SimulateArgs),
+    /// Monte-Carlo study of routers on a CSV or the built-in simulator.
+    Study(Box<study::StudyArgs>),
 }
 
 /// Runs a parsed command.
@@ -40,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Learn(a) => learn::run(a),
         Command::Simulate(a) => simulate::run(a),
+        Command::Study(a) => study::run(*a),
     }
 }
 

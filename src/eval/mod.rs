@@ -4,4 +4,5 @@
 pub mod curves;
 pub mod metrics;
 pub mod report;
+pub mod study;
 pub mod svg;

@@ -17,8 +17,8 @@
 
 pub mod check;
 pub mod constant;
-pub mod linear;
 pub mod forest;
+pub mod linear;
 pub mod params;
 pub mod pca;
 pub mod spec;

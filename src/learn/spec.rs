@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
-use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
 use crate::learn::forest::{
     RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
 };
+use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 

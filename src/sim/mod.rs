@@ -226,6 +226,8 @@ pub struct SimData {
     pub psi: Vec<f64>,
     /// True bias `delta(x)` on the gold scale.
     pub delta: Vec<f64>,
+    /// The preference scale `s` the labels were drawn with.
+    pub scale: f64,
 }
 
 /// The fixed part of a simulated world: topic weights, centres and effects.
@@ -360,7 +362,7 @@ impl SimParams {
             gold.push(p + self.gold_noise * normal(&mut rng));
             pref.push(self.scale * (p - dl) + self.pref_noise * normal(&mut rng));
         }
-        Ok(SimData { x, gold, pref, psi, delta })
+        Ok(SimData { x, gold, pref, psi, delta, scale: self.scale })
     }
 }
 
