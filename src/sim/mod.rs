@@ -65,8 +65,8 @@ use crate::rng::{Rng, Seed, stream};
 /// Parameters of the simulator.
 ///
 /// Defaults: `n` 5000, `d` 50, `n_topics` 26, `decay` 1.0, `topic_share` 0.6, `psi_mean` 0.07,
-/// `psi_linear` 0.10, `psi_nonlinear` 0.12, `psi_topic` 0.10, `delta_mean` 0.10, `delta_slope`
-/// 0.13, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.45, `pref_noise` 0.30.
+/// `psi_linear` 0.10, `psi_nonlinear` 0.15, `psi_topic` 0.10, `delta_mean` 0.10, `delta_slope`
+/// 0.20, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.55, `pref_noise` 0.30.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimParams {
     /// Number of queries (rows).
@@ -111,13 +111,13 @@ impl Default for SimParams {
             topic_share: 0.6,
             psi_mean: 0.07,
             psi_linear: 0.10,
-            psi_nonlinear: 0.12,
+            psi_nonlinear: 0.15,
             psi_topic: 0.10,
             delta_mean: 0.10,
-            delta_slope: 0.13,
+            delta_slope: 0.20,
             delta_other: 0.05,
             scale: 1.8,
-            gold_noise: 0.45,
+            gold_noise: 0.55,
             pref_noise: 0.30,
         }
     }
