@@ -4,8 +4,8 @@
 use std::process::Command;
 
 use meta_router::Seed;
-use meta_router::causal::{FinalStage, RouterConfig};
-use meta_router::eval::study::{StudyConfig, StudyData, StudyRouter, run_study};
+use meta_router::causal::{FinalStage, Protocol, RouterConfig};
+use meta_router::eval::study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
 use meta_router::sim::SimParams;
 
@@ -81,6 +81,23 @@ fn outputs_are_bit_identical_for_any_thread_count() {
 }
 
 #[test]
+fn paper_protocol_measures_gains_over_its_random_permutation() {
+    let data: StudyData = SimParams { n: 1500, ..Default::default() }.simulate(Seed(8)).unwrap().into();
+    let router = RouterConfig { protocol: Protocol::Paper, ..ridge_config() };
+    let routers = StudyRouter::parse_list("meta_dr,pooled,all_gold,random").unwrap();
+    let cfg = StudyConfig { rounds: 4, routers, router, curves: CurveProtocol::Paper, ..Default::default() };
+    let outcome = run_study(&data, &cfg, Seed(1)).unwrap();
+    for round in &outcome.rounds {
+        // Random against its own permutation gains exactly nothing.
+        assert!(round.routers[3].curve.iter().all(|&v| v == 0.0));
+        // Gold labels everywhere beat the random permutation on this data.
+        assert!(meta_router::eval::curves::auc(&round.routers[2].curve) > 0.0);
+    }
+    let s = outcome.summary().unwrap();
+    assert!(s.routers.iter().all(|r| r.auc.is_finite()));
+}
+
+#[test]
 fn study_cli_writes_table_json_and_four_files() {
     let dir = tmp_dir("cli");
     let data = dir.join("sim.csv");
@@ -126,6 +143,7 @@ fn study_cli_writes_table_json_and_four_files() {
     let out = bin()
         .args(["study", "--n", "700", "--gold", "40", "--test", "150", "--rounds", "2", "--learner", "ridge"])
         .args(["--routers", "meta_r,gold_only", "--final-stage", "ridge", "--final-param", "alpha=100", "--quiet"])
+        .args(["--pca", "10"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
