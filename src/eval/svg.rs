@@ -97,12 +97,7 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
     );
     let _ = writeln!(s, r#"<rect x="0" y="0" width="{W}" height="{H}" fill="white"/>"#);
     let _ = writeln!(s, r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#FAFAFA" stroke="#444"/>"##);
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="30" font-size="18" text-anchor="middle">{}</text>"#,
-        LEFT + pw / 2.0,
-        escape(title)
-    );
+    let _ = writeln!(s, r#"<text x="{}" y="30" font-size="13" text-anchor="middle">{}</text>"#, W / 2.0, escape(title));
 
     // Grid and ticks.
     let _ = writeln!(s, r#"<g id="x-axis" font-size="14" text-anchor="middle">"#);
@@ -167,7 +162,7 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
         }
         let _ = writeln!(
             s,
-            r#"<path class="band" data-router="{}" d="{}Z" fill="{color}" fill-opacity="0.12" stroke="none"/>"#,
+            r#"<path class="band" data-router="{}" d="{}Z" fill="{color}" fill-opacity="0.08" stroke="none"/>"#,
             escape(&r.name),
             d.trim_end()
         );
