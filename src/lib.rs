@@ -18,6 +18,7 @@
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
 //! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
+//! | [`router`] | the serving router: score, threshold, decide, save/load |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
 //! | [`linalg`] | faer helpers and stable statistics |
 //! | [`persist`] | versioned, checksummed model files |
@@ -41,6 +42,7 @@ pub mod linalg;
 pub mod par;
 pub mod persist;
 pub mod rng;
+pub mod router;
 pub mod sim;
 
 pub use error::{Error, Result};

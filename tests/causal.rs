@@ -40,8 +40,8 @@ pub fn simulate(spec: Spec, psi_fn: impl Fn(&[f64]) -> f64, delta_fn: impl Fn(&[
     let mut row = vec![0.0; d];
     let (mut psi, mut delta, mut gold, mut pref) = (vec![], vec![], vec![], vec![]);
     for i in 0..n {
-        for j in 0..d {
-            row[j] = x[(i, j)];
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = x[(i, j)];
         }
         let p = psi_fn(&row);
         let dl = delta_fn(&row);
@@ -88,6 +88,10 @@ fn a_constant_bias_is_recovered_by_both_learners() {
         let psi = r.predict_psi(sim.x.as_ref()).unwrap();
         assert!((psi[0] - sim.psi[0]).abs() < 0.05, "{}: psi_hat = {}", kind.name(), psi[0]);
     }
+    let separate = RouterConfig { dr_outcome: meta_router::causal::DrOutcome::Separate, ..constant_cfg() };
+    let r = train_router(RouterKind::MetaDr, &sim.data(), &separate, Seed(7)).unwrap();
+    let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
+    assert!((d[0] - sim.delta[0]).abs() < 0.06, "separate mu1: Delta_hat = {}", d[0]);
     // pooled without debiasing is pulled towards the preference mean 0.2 - 0.5
     let pooled = train_router(RouterKind::Pooled, &sim.data(), &cfg, Seed(7)).unwrap();
     assert!(pooled.predict_psi(sim.x.as_ref()).unwrap()[0] < -0.2);
@@ -121,17 +125,24 @@ fn every_router_trains_and_reports() {
 fn results_are_bit_identical_across_thread_counts() {
     let sim =
         simulate(Spec { n: 500, d: 3, n_gold: 50, scale: 1.5, noise: 0.3, seed: 4 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
     let cfg = RouterConfig {
+        learner: ridge.clone(),
+        nuisance: ridge,
         propensity: Propensity::estimated(meta_router::causal::default_propensity_classifier()),
-        repeats: 2,
-        ..constant_cfg()
+        repeats: 3,
+        aggregate: meta_router::causal::Aggregate::Median,
+        align: Align::Wasserstein,
+        ..Default::default()
     };
     let run = || -> Vec<u64> {
         let mut bits = vec![];
-        for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
+        for kind in RouterKind::ALL {
             let r = train_router(kind, &sim.data(), &cfg, Seed(9)).unwrap();
             bits.extend(r.predict_psi(sim.x.as_ref()).unwrap().iter().map(|v| v.to_bits()));
-            bits.extend(r.predict_delta(sim.x.as_ref()).unwrap().unwrap().iter().map(|v| v.to_bits()));
+            if let Some(d) = r.predict_delta(sim.x.as_ref()).unwrap() {
+                bits.extend(d.iter().map(|v| v.to_bits()));
+            }
         }
         bits
     };
@@ -189,4 +200,129 @@ fn bad_input_is_a_clear_error() {
     let r = train_router(RouterKind::MetaR, &sim.data(), &fixed, Seed(0)).unwrap();
     assert!(r.diagnostics.final_stage.unwrap().candidates.is_empty());
     assert!(r.psi.predict_row(&[0.0, 0.0]).unwrap().is_finite());
+}
+
+/// Spearman rank correlation (average ranks for ties).
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|&i, &j| v[i].total_cmp(&v[j]));
+        let mut r = vec![0.0; v.len()];
+        let mut i = 0;
+        while i < idx.len() {
+            let mut j = i;
+            while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+                j += 1;
+            }
+            for &k in &idx[i..=j] {
+                r[k] = (i + j) as f64 / 2.0;
+            }
+            i = j + 1;
+        }
+        r
+    }
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma) * (x - ma)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb) * (y - mb)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn heterogeneous_bias_is_estimated_better_than_a_global_shift() {
+    let psi = |x: &[f64]| 0.2 + 0.5 * x[0] - 0.3 * x[1];
+    let delta = |x: &[f64]| 0.3 + 0.6 * x[2];
+    let scale = 2.0;
+    let train = simulate(Spec { n: 3000, d: 5, n_gold: 150, scale, noise: 0.5, seed: 31 }, psi, delta);
+    let test = simulate(Spec { n: 1000, d: 5, n_gold: 10, scale, noise: 0.5, seed: 32 }, psi, delta);
+    let cfg = RouterConfig::with_learner(RegressorSpec::from_name("ridge").unwrap());
+    let mut delta_rmse = std::collections::HashMap::new();
+    let mut rank = std::collections::HashMap::new();
+    for kind in [RouterKind::MeanShift, RouterKind::MetaR, RouterKind::MetaDr, RouterKind::Pooled, RouterKind::PrefOnly]
+    {
+        let r = train_router(kind, &train.data(), &cfg, Seed(8)).unwrap();
+        let c = r.scale;
+        if let Some(d) = r.predict_delta(test.x.as_ref()).unwrap() {
+            // the bias on the pooled scale: o(1) - o(0) = c psi - scale (psi - delta)
+            let truth: Vec<f64> = (0..1000).map(|i| c * test.psi[i] - scale * (test.psi[i] - test.delta[i])).collect();
+            delta_rmse.insert(kind, meta_router::eval::metrics::rmse(&d, &truth).unwrap());
+        }
+        rank.insert(kind, spearman(&r.predict_psi(test.x.as_ref()).unwrap(), &test.psi));
+        if kind.is_meta() {
+            let fs = r.diagnostics.final_stage.unwrap();
+            assert!(fs.chosen.starts_with("ridge"), "{}: final stage {}", kind.name(), fs.chosen);
+        }
+    }
+    eprintln!("Delta RMSE {delta_rmse:?}\nSpearman(psi_hat, psi) {rank:?}");
+    for meta in [RouterKind::MetaR, RouterKind::MetaDr] {
+        assert!(
+            delta_rmse[&meta] < 0.6 * delta_rmse[&RouterKind::MeanShift],
+            "{}: Delta RMSE {} vs mean_shift {}",
+            meta.name(),
+            delta_rmse[&meta],
+            delta_rmse[&RouterKind::MeanShift]
+        );
+        for base in [RouterKind::Pooled, RouterKind::PrefOnly] {
+            assert!(
+                rank[&meta] > rank[&base] + 0.05,
+                "{} ranks {} vs {} {}",
+                meta.name(),
+                rank[&meta],
+                base.name(),
+                rank[&base]
+            );
+        }
+    }
+}
+
+/// Gold rows chosen by a rule on x1 (not at random): `P(gold | x) = sigmoid(a + b x1)`.
+fn select_gold(sim: &mut Sim, a: f64, b: f64, seed: u64) {
+    use rand::RngExt;
+    let mut rng = Seed(seed).rng();
+    for i in 0..sim.x.nrows() {
+        let p = meta_router::linalg::stats::sigmoid(a + b * sim.x[(i, 0)]);
+        sim.is_gold[i] = f64::from(rng.random::<f64>() < p);
+        sim.label[i] = if sim.is_gold[i] == 1.0 { sim.gold[i] } else { sim.label_pref(i) };
+    }
+}
+
+impl Sim {
+    /// The preference label of row `i` (scale 1 in these tests).
+    fn label_pref(&self, i: usize) -> f64 {
+        self.psi[i] - self.delta[i]
+    }
+}
+
+#[test]
+fn estimated_propensity_handles_selected_gold_rows_and_reports_overlap() {
+    let psi = |x: &[f64]| 0.4 * x[1];
+    let delta = |x: &[f64]| 0.5 + 0.5 * x[0];
+    let mut sim = simulate(Spec { n: 4000, d: 4, n_gold: 0, scale: 1.0, noise: 0.0, seed: 41 }, psi, delta);
+    select_gold(&mut sim, -2.5, 1.0, 42);
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
+    let logistic = meta_router::learn::ClassifierSpec::from_name("logistic").unwrap();
+    let known =
+        RouterConfig { learner: ridge.clone(), nuisance: ridge.clone(), align: Align::None, ..Default::default() };
+    let est = RouterConfig { propensity: Propensity::estimated(logistic.clone()), ..known.clone() };
+    let mut rmse = vec![];
+    for cfg in [&known, &est] {
+        let r = train_router(RouterKind::MetaDr, &sim.data(), cfg, Seed(5)).unwrap();
+        let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
+        rmse.push(meta_router::eval::metrics::rmse(&d, &sim.delta).unwrap());
+        let ov = r.diagnostics.overlap.unwrap();
+        if matches!(cfg.propensity, Propensity::Estimated { .. }) {
+            assert!(ov.min < 0.03 && ov.max > 0.3, "propensity range {} to {}", ov.min, ov.max);
+        }
+    }
+    eprintln!("Delta RMSE known {:.4}, estimated {:.4}", rmse[0], rmse[1]);
+    assert!(rmse[1] < 0.5 * rmse[0] && rmse[1] < 0.15, "Delta RMSE: estimated {} vs known {}", rmse[1], rmse[0]);
+
+    // near-deterministic selection: poor overlap is reported
+    select_gold(&mut sim, -8.0, 6.0, 43);
+    let r = train_router(RouterKind::MetaR, &sim.data(), &est, Seed(5)).unwrap();
+    let ov = r.diagnostics.overlap.clone().unwrap();
+    assert!(ov.share_clipped > 0.05 && ov.warning.is_some(), "{ov:?}");
+    assert!(r.diagnostics.warnings.iter().any(|w| w.contains("poor overlap")));
 }

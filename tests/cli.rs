@@ -2,11 +2,11 @@
 
 use std::process::Command;
 
-fn bin() -> Command {
+pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_meta-router"))
 }
 
-fn tmp(name: &str) -> std::path::PathBuf {
+pub fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("mr-it-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d.join(name)

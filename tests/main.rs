@@ -1,6 +1,9 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod alloc;
 mod causal;
 mod cli;
 mod forest;
+mod reference;
+mod router;
 mod study;

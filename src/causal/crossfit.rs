@@ -200,6 +200,19 @@ mod tests {
                 assert_eq!(oof[i].to_bits(), mean.to_bits());
             }
         }
+        // a learner with real fitted state: the OOF values are bit-identical to a refit
+        let x2 = Mat::from_fn(n, 2, |i, j| if j == 0 { i as f64 } else { ((i * 7) % 11) as f64 });
+        let ridge = crate::learn::RegressorSpec::from_name("ridge").unwrap();
+        let oof_r = out_of_fold(&ridge, TrainSet::new(x2.as_ref(), &y), None, &folds, Seed(1), 2).unwrap();
+        for k in 0..3 {
+            let m =
+                fit_rows(&ridge, x2.as_ref(), &y, None, &folds.train_rows(k), Seed(1).indexed(2, k as u64)).unwrap();
+            let test = folds.test_rows(k);
+            let p = m.predict(select_rows(x2.as_ref(), &test).as_ref()).unwrap();
+            for (i, v) in test.iter().zip(p) {
+                assert_eq!(oof_r[*i].to_bits(), v.to_bits());
+            }
+        }
         let mask: Vec<bool> = is_gold.iter().map(|&g| g == 1.0).collect();
         let oof_g = out_of_fold(&spec, TrainSet::new(x.as_ref(), &y), Some(&mask), &folds, Seed(1), 2).unwrap();
         for k in 0..3 {

@@ -42,8 +42,11 @@ pub fn paper_final_stage(cfg: &RouterConfig) -> (String, RegressorSpec) {
     }
 }
 
-fn predict_all<M: Predict>(m: &M, x: faer::MatRef<'_, f64>) -> Result<Vec<f64>> {
-    m.predict(x)
+/// The reference script's DR pseudo-outcome `(t - e) / (e (1 - e)) (o - mu_t) + mu1 - mu0`
+/// (algebraically the AIPW form of [`crate::causal::drlearner`] with `mu_t` the S-learner's
+/// prediction at the observed `t`).
+pub fn paper_dr_pseudo(o: f64, t: f64, e: f64, mu_t: f64, mu1: f64, mu0: f64) -> f64 {
+    (t - e) / (e * (1.0 - e)) * (o - mu_t) + mu1 - mu0
 }
 
 /// Estimates `Delta_hat` with the reference script's choices (see the module docs).
@@ -60,7 +63,7 @@ pub fn estimate_delta<N: Regressor>(
     let PooledRows { x, t, o, w } = *rows;
     let n = x.nrows();
     let e_model = nuisance.fit(TrainSet { x, y: t, weights: w }, seed.indexed(stream::NUISANCE_PROPENSITY, 0))?;
-    let e_raw = predict_all(&e_model, x)?;
+    let e_raw = e_model.predict(x)?;
     let (lo, hi) = match method {
         Method::R => (0.1, 0.9),
         Method::Dr => (0.05, 0.95),
@@ -69,7 +72,7 @@ pub fn estimate_delta<N: Regressor>(
     let (pseudo, fit_w, keep): (Vec<f64>, Vec<f64>, Vec<usize>) = match method {
         Method::R => {
             let m_model = nuisance.fit(TrainSet { x, y: o, weights: w }, seed.indexed(stream::NUISANCE_OUTCOME, 0))?;
-            let m = predict_all(&m_model, x)?;
+            let m = m_model.predict(x)?;
             let keep: Vec<usize> = (0..n).filter(|&i| (t[i] - e[i]).abs() > 0.05).collect();
             let pseudo = keep.iter().map(|&i| (o[i] - m[i]) / (t[i] - e[i])).collect();
             let fw = keep.iter().map(|&i| (t[i] - e[i]).powi(2) * w.map_or(1.0, |w| w[i])).collect();
@@ -80,16 +83,13 @@ pub fn estimate_delta<N: Regressor>(
             let xt = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { t[i] });
             let s_model = nuisance
                 .fit(TrainSet { x: xt.as_ref(), y: o, weights: w }, seed.indexed(stream::NUISANCE_OUTCOME, 0))?;
-            let mu_t = predict_all(&s_model, xt.as_ref())?;
+            let mu_t = s_model.predict(xt.as_ref())?;
             let x1 = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { 1.0 });
             let x0 = Mat::from_fn(n, d + 1, |i, j| if j < d { x[(i, j)] } else { 0.0 });
-            let mu1 = predict_all(&s_model, x1.as_ref())?;
-            let mu0 = predict_all(&s_model, x0.as_ref())?;
+            let mu1 = s_model.predict(x1.as_ref())?;
+            let mu0 = s_model.predict(x0.as_ref())?;
             let keep: Vec<usize> = (0..n).filter(|&i| e[i] * (1.0 - e[i]) > 0.05).collect();
-            let pseudo = keep
-                .iter()
-                .map(|&i| (t[i] - e[i]) / (e[i] * (1.0 - e[i])) * (o[i] - mu_t[i]) + mu1[i] - mu0[i])
-                .collect();
+            let pseudo = keep.iter().map(|&i| paper_dr_pseudo(o[i], t[i], e[i], mu_t[i], mu1[i], mu0[i])).collect();
             let fw = keep.iter().map(|&i| w.map_or(1.0, |w| w[i])).collect();
             (pseudo, fw, keep)
         }
@@ -109,4 +109,22 @@ pub fn estimate_delta<N: Regressor>(
         rows_kept: Some(keep.len()),
         clip: Some(DELTA_CLIP),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_pseudo_outcome_by_hand_and_equal_to_aipw() {
+        // gold: (0.8 / 0.16) * (2 - 1.5) + 1.5 - 1 = 3
+        assert!((paper_dr_pseudo(2.0, 1.0, 0.2, 1.5, 1.5, 1.0) - 3.0).abs() < 1e-15);
+        // with mu_t = mu_{t}, the same value as the AIPW form, for both arms
+        for (o, t) in [(2.0, 1.0), (0.3, 0.0)] {
+            let (e, mu1, mu0) = (0.2, 1.5, 1.0);
+            let mu_t = if t == 1.0 { mu1 } else { mu0 };
+            let aipw = crate::causal::drlearner::dr_pseudo(&[o], &[t], &[e], &[mu0], &[mu1]).unwrap()[0];
+            assert!((paper_dr_pseudo(o, t, e, mu_t, mu1, mu0) - aipw).abs() < 1e-12);
+        }
+    }
 }

@@ -203,6 +203,11 @@ impl Default for RouterConfig {
 }
 
 impl RouterConfig {
+    /// The default configuration with `learner` for psi and the outcome nuisances.
+    pub fn with_learner(learner: RegressorSpec) -> Self {
+        RouterConfig { nuisance: learner.clone(), learner, ..Default::default() }
+    }
+
     /// Checks every field's domain (learner parameters included).
     ///
     /// # Errors

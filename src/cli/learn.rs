@@ -4,6 +4,10 @@
 //! given and on the training data otherwise. With `--json` the report is one JSON object with
 //! the keys `learner, n_train, n_test, d, fit_seconds, predict_seconds, metric, value` plus
 //! extra figures. Parameter names follow scikit-learn's where one exists.
+//!
+//! `--learner pca` takes no target: it reports the share of variance explained (the sum of the
+//! explained variance ratios) and `reconstruction_error = ||X - Xhat||^2 / ||X - mean||^2` on the
+//! evaluation rows, the figure scikit-learn peers report.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -14,7 +18,10 @@ use serde_json::{Map, Value, json};
 use crate::data::{ColumnRoles, Dataset, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::metrics;
-use crate::learn::{ClassifierSpec, Predict, PredictProba, RegressorSpec, TrainSet};
+use crate::learn::pca::PcaParams;
+use crate::learn::{
+    ClassifierModel, ClassifierSpec, Params, Predict, PredictProba, RegressorModel, RegressorSpec, TrainSet,
+};
 use crate::persist;
 use crate::rng::Seed;
 
@@ -76,6 +83,46 @@ fn target<'a>(d: &'a Dataset, args: &LearnArgs) -> Result<&'a [f64]> {
     d.column(name)
 }
 
+/// PCA: fit on the training features, transform (and reconstruct) the evaluation rows.
+///
+/// The metric is the share of variance explained (the sum of the explained variance ratios);
+/// `reconstruction_error` is `||X - Xhat||^2 / ||X - mean(X)||^2` on the evaluation rows.
+fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Result<Report> {
+    let mut params = PcaParams::default();
+    for pair in &args.params {
+        let (k, v) = pair.split_once('=').ok_or_else(|| Error::param("pca", pair, "expected `name=value`"))?;
+        params.set_param(k.trim(), v)?;
+    }
+    params.validate()?;
+    train.check_finite_features()?;
+    eval.check_finite_features()?;
+    let t0 = Instant::now();
+    let model = params.fit(train.x.as_ref(), seed)?;
+    let fit_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let z = model.transform(eval.x.as_ref())?;
+    let predict_seconds = t1.elapsed().as_secs_f64();
+    let back = model.inverse_transform(z.as_ref())?;
+    let x = eval.x.as_ref();
+    let means = crate::learn::linear::column_means(x, None);
+    let (mut err, mut tot) = (0.0, 0.0);
+    for j in 0..x.ncols() {
+        for i in 0..x.nrows() {
+            err += (x[(i, j)] - back[(i, j)]).powi(2);
+            tot += (x[(i, j)] - means[j]).powi(2);
+        }
+    }
+    if let Some(p) = &args.save {
+        persist::save(p, persist::Kind::Pca, &model)?;
+    }
+    let mut extra = Map::new();
+    extra.insert("n_components".into(), json!(model.n_components()));
+    extra.insert("solver".into(), json!(format!("{:?}", model.solver).to_lowercase()));
+    extra.insert("reconstruction_error".into(), json!(if tot > 0.0 { err / tot } else { 0.0 }));
+    let value = model.explained_variance_ratio().iter().sum();
+    Ok(Report { metric: "explained_variance", value, fit_seconds, predict_seconds, extra })
+}
+
 /// Runs `meta-router learn`.
 ///
 /// # Errors
@@ -119,7 +166,12 @@ pub fn run(args: LearnArgs) -> Result<()> {
         if let Some(p) = &args.save {
             persist::save(p, persist::Kind::Regressor, &model)?;
         }
-        Report { metric: "r2", value, fit_seconds, predict_seconds, extra: Map::new() }
+        let mut extra = Map::new();
+        if let RegressorModel::Ridge(m) = &model {
+            extra.insert("alpha".into(), json!(m.alpha));
+            extra.insert("solver".into(), json!(format!("{:?}", m.solver).to_lowercase()));
+        }
+        Report { metric: "r2", value, fit_seconds, predict_seconds, extra }
     } else if ClassifierSpec::NAMES.contains(&args.learner.as_str()) {
         let mut spec = ClassifierSpec::from_name(&args.learner)?;
         spec.set_params(&args.params)?;
@@ -135,13 +187,20 @@ pub fn run(args: LearnArgs) -> Result<()> {
         let value = metrics::auc(yt, &p)?;
         let mut extra = Map::new();
         extra.insert("log_loss".into(), json!(metrics::log_loss(yt, &p)?));
+        if let ClassifierModel::Logistic(m) = &model {
+            extra.insert("n_iter".into(), json!(m.info.n_iter));
+            extra.insert("converged".into(), json!(m.info.converged));
+        }
         if let Some(path) = &args.save {
             persist::save(path, persist::Kind::Classifier, &model)?;
         }
         Report { metric: "auc", value, fit_seconds, predict_seconds, extra }
+    } else if args.learner == "pca" {
+        run_pca(&args, &train, eval, seed)?
     } else {
         let mut known: Vec<&str> = RegressorSpec::NAMES.to_vec();
         known.extend_from_slice(ClassifierSpec::NAMES);
+        known.push("pca");
         return Err(Error::param(
             "learn",
             "--learner",

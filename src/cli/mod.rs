@@ -4,7 +4,9 @@
 //! lists them. Errors are printed by [`main_with_args`] as one `error: ...` line on stderr with a
 //! non-zero exit code; nothing a user types reaches a panic.
 
+pub mod fit;
 pub mod learn;
+pub mod route;
 pub mod simulate;
 pub mod study;
 
@@ -33,6 +35,10 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Monte-Carlo study of routers on a CSV or the built-in simulator.
     Study(Box<study::StudyArgs>),
+    /// Fit the debiased router on gold and preference labels and save it.
+    Fit(Box<fit::FitArgs>),
+    /// Score queries with a saved router and decide primary or alternative per row.
+    Route(route::RouteArgs),
 }
 
 /// Runs a parsed command.
@@ -44,6 +50,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Learn(a) => learn::run(a),
         Command::Simulate(a) => simulate::run(a),
         Command::Study(a) => study::run(*a),
+        Command::Fit(a) => fit::run(*a),
+        Command::Route(a) => route::run(a),
     }
 }
 

@@ -19,8 +19,11 @@
 //! component (row of `V'`) is multiplied by the sign of its entry of largest absolute value (the
 //! first such entry on ties), so results are reproducible across runs, solvers and machines.
 //!
-//! `solver = auto` uses the randomized solver when `max(n, d) > 500` and `k < 0.8 min(n, d)`, as
-//! scikit-learn does, and the full SVD otherwise.
+//! `solver = auto` uses the randomized solver only when it is estimated to be at least twice as
+//! cheap as the full SVD (see [`PcaSolver::Auto`]); unlike scikit-learn's rule (randomized
+//! whenever `max(n, d) > 500` and `k < 0.8 min(n, d)`) this keeps exact results where the exact
+//! solver is about as fast, e.g. 50 of 384 components, where the full SVD (which skips the left
+//! singular vectors) is faster here.
 //!
 //! The matrix products of the randomized solver run in parallel over fixed blocks of output
 //! rows (each output entry computed by one task with the same kernel), so results are
@@ -38,7 +41,8 @@ use crate::rng::{Seed, stream};
 /// Which SVD computes the components.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PcaSolver {
-    /// Randomized when `max(n, d) > 500` and `n_components < 0.8 min(n, d)`, full otherwise.
+    /// Randomized when `max(n, d) > 500` and its estimated cost, `(2 + 4 q) n d (k + p)` flops,
+    /// is under half that of the full SVD, `2 max(n, d) min(n, d)^2`; full otherwise.
     #[default]
     Auto,
     /// Exact thin SVD of the centred data.
@@ -155,7 +159,7 @@ impl PcaParams {
         let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
         let total_ss: f64 = (0..d).map(|j| xc.col_as_slice(j).iter().map(|v| v * v).sum::<f64>()).sum();
         let solver = match self.solver {
-            PcaSolver::Auto if n.max(d) > 500 && (k as f64) < 0.8 * r as f64 => PcaSolver::Randomized,
+            PcaSolver::Auto if randomized_is_cheaper(n, d, k, self) => PcaSolver::Randomized,
             PcaSolver::Auto => PcaSolver::Full,
             s => s,
         };
@@ -184,23 +188,57 @@ impl PcaParams {
     }
 }
 
+/// The cost model of `solver = auto`: a full SVD of a tall `n x d` matrix costs about `2 n r^2`
+/// flops (Householder QR, then a small SVD), the randomized one `(2 + 4 q) n d l` for `l = k +
+/// oversamples` test vectors and `q` power iterations. The randomized solver is used only when
+/// the data is large (`max(n, d) > 500`) and it is clearly cheaper.
+fn randomized_is_cheaper(n: usize, d: usize, k: usize, p: &PcaParams) -> bool {
+    let r = n.min(d) as f64;
+    let l = (k + p.n_oversamples) as f64;
+    let full = 2.0 * r * r * n.max(d) as f64;
+    let randomized = (2.0 + 4.0 * p.n_power_iter as f64) * l * (n * d) as f64;
+    n.max(d) > 500 && k >= 1 && 2.0 * randomized < full
+}
+
 /// The top `k` singular values and right singular vectors (row-major `k x d`) by a thin SVD.
 fn full_svd(xc: MatRef<'_, f64>, k: usize) -> Result<(Vec<f64>, Vec<f64>)> {
     let d = xc.ncols();
-    let svd = xc.thin_svd().map_err(|_| Error::Singular { what: "PCA thin SVD (no convergence)".into() })?;
-    let (s, v) = (svd.S().column_vector(), svd.V());
+    let (s, v) = right_svd(xc).map_err(|_| Error::Singular { what: "PCA thin SVD (no convergence)".into() })?;
+    Ok(top_k(s.as_ref().column_vector(), v.as_ref(), k, d))
+}
+
+/// Singular values and right singular vectors (`d x min(n, d)`) of `a`, without computing the
+/// left singular vectors (PCA never needs them: that saves `O(n d^2)` work).
+fn right_svd(
+    a: MatRef<'_, f64>,
+) -> std::result::Result<(faer::diag::Diag<f64>, Mat<f64>), faer::linalg::svd::SvdError> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+    let (n, d) = a.shape();
+    let r = n.min(d);
+    let mut s = faer::diag::Diag::<f64>::zeros(r);
+    let mut v = Mat::<f64>::zeros(d, r);
+    let scratch =
+        svd_scratch::<f64>(n, d, ComputeSvdVectors::No, ComputeSvdVectors::Thin, Par::Seq, Default::default());
+    let mut buf = MemBuffer::new(scratch);
+    svd(a, s.as_mut(), None, Some(v.as_mut()), Par::Seq, MemStack::new(&mut buf), Default::default())?;
+    Ok((s, v))
+}
+
+/// The first `k` singular values and the first `k` columns of `v` (`d x r`) as rows.
+fn top_k(s: faer::ColRef<'_, f64>, v: MatRef<'_, f64>, k: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
     let vals = (0..k).map(|c| s[c]).collect();
     let mut vt = vec![0.0; k * d];
-    for c in 0..k {
-        for j in 0..d {
-            vt[c * d + j] = v[(j, c)];
+    for (c, row) in vt.chunks_mut(d).enumerate() {
+        for (j, o) in row.iter_mut().enumerate() {
+            *o = v[(j, c)];
         }
     }
-    Ok((vals, vt))
+    (vals, vt)
 }
 
 /// Output rows per parallel task in the randomized solver's products.
-const PRODUCT_BLOCK: usize = 512;
+const PRODUCT_BLOCK: usize = 64;
 
 /// `a * b` with the rows of the result computed in parallel fixed blocks.
 fn par_mul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
@@ -242,18 +280,10 @@ fn randomized_svd(
         let z = orth(par_mul(xt, q.as_ref()).as_ref());
         q = orth(par_mul(xc, z.as_ref()).as_ref());
     }
-    // B' = Xc' Q (d x l); its thin SVD B' = V S Ub' gives B = Ub S V'.
-    let bt = par_mul(xt, q.as_ref());
-    let svd = bt.thin_svd().map_err(|_| Error::Singular { what: "randomized PCA sketch SVD".into() })?;
-    let (s, v) = (svd.S().column_vector(), svd.U());
-    let vals = (0..k).map(|c| s[c]).collect();
-    let mut vt = vec![0.0; k * d];
-    for c in 0..k {
-        for j in 0..d {
-            vt[c * d + j] = v[(j, c)];
-        }
-    }
-    Ok((vals, vt))
+    // B = Q' Xc (l x d) = Ub S V'; only S and V are needed.
+    let b = par_mul(q.as_ref().transpose(), xc);
+    let (s, v) = right_svd(b.as_ref()).map_err(|_| Error::Singular { what: "randomized PCA sketch SVD".into() })?;
+    Ok(top_k(s.as_ref().column_vector(), v.as_ref(), k, d))
 }
 
 /// scikit-learn's `svd_flip(u_based_decision=False)`: each row's largest-|.| entry positive.

@@ -30,7 +30,7 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, Side};
 use serde::{Deserialize, Serialize};
 
-use super::{Extra, gram, linear_predict_into, linear_predict_row};
+use super::{Extra, gram, linear_predict_into, linear_predict_row, xt_dot};
 use crate::error::{Error, Result};
 use crate::learn::{Classifier, Params, PredictProba, TrainSet, check, params};
 use crate::linalg::stats::{log1pexp, sigmoid};
@@ -182,10 +182,7 @@ impl Newton<'_> {
         }
         let resid = &self.resid;
         let nf = d.n_features();
-        let mut g = crate::par::map_indexed(nf, |j| {
-            let col = d.x.col(j);
-            (0..resid.len()).fold(0.0, |acc, i| acc + col[i] * resid[i])
-        });
+        let mut g = xt_dot(d.x, resid);
         for j in 0..nf {
             g[j] += self.inv_c * theta[j];
         }
@@ -336,10 +333,7 @@ impl LogisticModel {
     /// # Errors
     /// [`Error::Shape`] when the slice has the wrong length.
     pub fn predict_proba_row(&self, row: &[f64]) -> Result<f64> {
-        if row.len() != self.coef.len() {
-            return Err(Error::shape("feature columns at prediction vs training", self.coef.len(), row.len()));
-        }
-        Ok(sigmoid(linear_predict_row(row, &self.coef, self.intercept)))
+        Ok(sigmoid(linear_predict_row(row, &self.coef, self.intercept)?))
     }
 }
 

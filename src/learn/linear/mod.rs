@@ -106,29 +106,31 @@ fn fill_block(
     out: &mut Mat<f64>,
 ) {
     let d = x.ncols();
-    let sw = |i: usize| row_weight.map_or(1.0, |w| w[r0 + i].sqrt());
+    // sqrt of the row weights, once per block (not once per entry)
+    let mut sw_buf = [0.0f64; GRAM_SUB_BLOCK];
+    let sw = &mut sw_buf[..b];
+    match row_weight {
+        Some(w) => sw.iter_mut().zip(&w[r0..r0 + b]).for_each(|(o, &v)| *o = v.sqrt()),
+        None => sw.fill(1.0),
+    }
+    let sw = &*sw;
     for (j, &s) in shift.iter().enumerate().take(d) {
         let col = x.col(j).subrows(r0, b);
         let dst = &mut out.col_as_slice_mut(j)[..b];
-        match col.try_as_col_major() {
-            Some(c) => {
-                let c = c.as_slice();
-                match row_weight {
-                    Some(w) => {
-                        for ((o, &v), &wi) in dst.iter_mut().zip(c).zip(&w[r0..r0 + b]) {
-                            *o = wi.sqrt() * (v - s);
-                        }
-                    }
-                    None => {
-                        for (o, &v) in dst.iter_mut().zip(c) {
-                            *o = v - s;
-                        }
-                    }
+        match (col.try_as_col_major(), row_weight.is_some()) {
+            (Some(c), true) => {
+                for ((o, &v), &q) in dst.iter_mut().zip(c.as_slice()).zip(sw) {
+                    *o = q * (v - s);
                 }
             }
-            None => {
+            (Some(c), false) => {
+                for (o, &v) in dst.iter_mut().zip(c.as_slice()) {
+                    *o = v - s;
+                }
+            }
+            (None, _) => {
                 for (i, o) in dst.iter_mut().enumerate() {
-                    *o = sw(i) * (col[i] - s);
+                    *o = sw[i] * (col[i] - s);
                 }
             }
         }
@@ -137,30 +139,51 @@ fn fill_block(
         let dst = &mut out.col_as_slice_mut(d + e)[..b];
         match *extra {
             Extra::Column(v, s) => {
-                for (i, o) in dst.iter_mut().enumerate() {
-                    *o = sw(i) * (v[r0 + i] - s);
+                for ((o, &q), &vi) in dst.iter_mut().zip(sw).zip(&v[r0..r0 + b]) {
+                    *o = q * (vi - s);
                 }
             }
-            Extra::Ones => {
-                for (i, o) in dst.iter_mut().enumerate() {
-                    *o = sw(i);
-                }
-            }
+            Extra::Ones => dst.copy_from_slice(sw),
         }
     }
+}
+
+/// `sum_i a_i b_i` with four interleaved accumulators (a fixed order, so reproducible).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `x' v` (one entry per column of `x`), columns in parallel, each a fixed-order [`dot`].
+pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    crate::par::map_indexed(x.ncols(), |j| {
+        let col = x.col(j);
+        match col.try_as_col_major() {
+            Some(c) => dot(c.as_slice(), v),
+            None => (0..v.len()).fold(0.0, |acc, i| acc + col[i] * v[i]),
+        }
+    })
 }
 
 /// Weighted column means of `x` (weights all one when `None`), each column summed in row order.
 pub fn column_means(x: MatRef<'_, f64>, w: Option<&[f64]>) -> Vec<f64> {
     let sw: f64 = w.map_or(x.nrows() as f64, |w| w.iter().sum());
-    crate::par::map_indexed(x.ncols(), |j| {
-        let col = x.col(j);
-        let mut s = 0.0;
-        for i in 0..x.nrows() {
-            s += w.map_or(1.0, |w| w[i]) * col[i];
+    match w {
+        Some(w) => xt_dot(x, w).into_iter().map(|v| v / sw).collect(),
+        None => {
+            let ones = vec![1.0; x.nrows()];
+            xt_dot(x, &ones).into_iter().map(|v| v / sw).collect()
         }
-        s / sw
-    })
+    }
 }
 
 /// `out_i = intercept + x_i . coef` for every row, row blocks in parallel, allocation-free.
@@ -190,10 +213,16 @@ pub fn linear_predict_into(x: MatRef<'_, f64>, coef: &[f64], intercept: f64, out
     });
 }
 
-/// `intercept + row . coef` for one query.
+/// `intercept + row . coef` for one query, after checking the row's length.
+///
+/// # Errors
+/// [`crate::Error::Shape`] when `row` and `coef` differ in length.
 #[inline]
-pub fn linear_predict_row(row: &[f64], coef: &[f64], intercept: f64) -> f64 {
-    row.iter().zip(coef).fold(intercept, |acc, (&a, &b)| acc + a * b)
+pub fn linear_predict_row(row: &[f64], coef: &[f64], intercept: f64) -> crate::Result<f64> {
+    if row.len() != coef.len() {
+        return Err(crate::Error::shape("feature columns at prediction vs training", coef.len(), row.len()));
+    }
+    Ok(row.iter().zip(coef).fold(intercept, |acc, (&a, &b)| acc + a * b))
 }
 
 #[cfg(test)]
@@ -245,7 +274,7 @@ mod tests {
         linear_predict_into(x.as_ref(), &coef, 3.0, &mut out);
         for i in [0, 4095, 4096, 4999] {
             let row = [x[(i, 0)], x[(i, 1)], x[(i, 2)]];
-            assert!((out[i] - linear_predict_row(&row, &coef, 3.0)).abs() < 1e-12);
+            assert!((out[i] - linear_predict_row(&row, &coef, 3.0).unwrap()).abs() < 1e-12);
         }
     }
 }

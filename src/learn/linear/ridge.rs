@@ -382,10 +382,7 @@ impl Predict for RidgeModel {
     }
 
     fn predict_row(&self, row: &[f64]) -> Result<f64> {
-        if row.len() != self.coef.len() {
-            return Err(Error::shape("feature columns at prediction vs training", self.coef.len(), row.len()));
-        }
-        Ok(linear_predict_row(row, &self.coef, self.intercept))
+        linear_predict_row(row, &self.coef, self.intercept)
     }
 }
 

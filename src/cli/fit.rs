@@ -1,0 +1,257 @@
+//! `meta-router fit`: fit the debiased router on deployment data (one label per row, its
+//! source gold or preference) and save it.
+//!
+//! Prints a short summary: rows, gold and preference counts, the scale constant `c`, the final
+//! stage chosen with its cross-validated loss, propensity overlap, and any warning.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::causal::{
+    Align, FinalStage, Propensity, Protocol, RouterConfig, RouterData, RouterKind, default_propensity_classifier,
+    train_router,
+};
+use crate::data::{ColumnRoles, read_csv};
+use crate::error::{Error, Result};
+use crate::learn::pca::PcaParams;
+use crate::learn::{ClassifierSpec, RegressorSpec};
+use crate::rng::{Seed, stream};
+use crate::router::{Router, Threshold};
+
+/// Arguments of `meta-router fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Training CSV: features, a source column and a label column.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The column saying which rows carry gold labels (`gold`/`gs`/`1`) and which preference
+    /// labels (`pref`/`pb`/`0`).
+    #[arg(long, default_value = "source")]
+    pub source_col: String,
+    /// The label column (gold label on gold rows, preference label on preference rows).
+    #[arg(long, default_value = "label")]
+    pub label_col: String,
+    /// Feature columns: comma list of names or globs (default: every other column).
+    #[arg(long)]
+    pub features: Option<String>,
+    /// A sample-weight column.
+    #[arg(long)]
+    pub weight_col: Option<String>,
+    /// The meta-learner: `dr` or `r` (or a baseline router name: gold_only, pref_only, pooled,
+    /// mean_shift).
+    #[arg(long, default_value = "dr")]
+    pub method: String,
+    /// The psi learner (and the outcome nuisances unless --nuisance is given).
+    #[arg(long)]
+    pub learner: Option<String>,
+    /// Parameters of the psi learner, `name=value` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The outcome nuisance learner (default: the psi learner).
+    #[arg(long)]
+    pub nuisance: Option<String>,
+    /// Parameters of the nuisance learner (repeatable).
+    #[arg(long = "nuisance-param", value_name = "NAME=VALUE")]
+    pub nuisance_params: Vec<String>,
+    /// Propensity: `known` (gold share; gold rows drawn at random) or `estimated` (classifier).
+    #[arg(long, default_value = "known")]
+    pub propensity: String,
+    /// The propensity classifier for `--propensity estimated`.
+    #[arg(long)]
+    pub classifier: Option<String>,
+    /// The propensity clip eps for `--propensity estimated`.
+    #[arg(long, default_value_t = crate::causal::nuisance::DEFAULT_CLIP)]
+    pub clip: f64,
+    /// Scale alignment: none, amplitude, std or wasserstein.
+    #[arg(long, default_value = "std")]
+    pub align: String,
+    /// Cross-fitting folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Cross-fitting repeats.
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    /// A fixed final-stage learner (default: selected by cross-validated loss).
+    #[arg(long)]
+    pub final_learner: Option<String>,
+    /// `crossfit` (default) or `paper` (the reference script's protocol).
+    #[arg(long, default_value = "crossfit")]
+    pub protocol: String,
+    /// Reduce the features to this many principal components (fitted on the training rows,
+    /// stored in the router).
+    #[arg(long)]
+    pub pca: Option<usize>,
+    /// Seed for every random choice.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Store this decision threshold w (route to primary when psi_hat > w).
+    #[arg(long, conflicts_with = "usage")]
+    pub threshold: Option<f64>,
+    /// Store the threshold that routes this share of the training queries to the primary model.
+    #[arg(long)]
+    pub usage: Option<f64>,
+    /// Where to save the router.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+}
+
+fn learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
+    let mut spec = match name {
+        Some(n) => RegressorSpec::from_name(n)?,
+        None => crate::causal::default_learner(),
+    };
+    spec.set_params(params)?;
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// Builds the configuration and router kind from the arguments.
+fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
+    let kind = match args.method.as_str() {
+        "dr" => RouterKind::MetaDr,
+        "r" => RouterKind::MetaR,
+        other => match RouterKind::from_name(other) {
+            Ok(RouterKind::AllGold) | Err(_) => {
+                return Err(Error::param(
+                    "fit",
+                    "--method",
+                    format!("unknown method `{other}`; known: dr, r, gold_only, pref_only, pooled, mean_shift"),
+                ));
+            }
+            Ok(k) => k,
+        },
+    };
+    let psi = learner(args.learner.as_deref(), &args.params)?;
+    let nuisance = match &args.nuisance {
+        Some(n) => learner(Some(n), &args.nuisance_params)?,
+        None => {
+            let mut s = psi.clone();
+            s.set_params(&args.nuisance_params)?;
+            s
+        }
+    };
+    let propensity = match args.propensity.as_str() {
+        "known" => Propensity::Known,
+        "estimated" => {
+            let classifier = match &args.classifier {
+                Some(c) => ClassifierSpec::from_name(c)?,
+                None => default_propensity_classifier(),
+            };
+            Propensity::Estimated { classifier, clip: args.clip }
+        }
+        other => {
+            return Err(Error::param("fit", "--propensity", format!("unknown `{other}`; known: known, estimated")));
+        }
+    };
+    let final_stage = match &args.final_learner {
+        Some(n) => FinalStage::Fixed(RegressorSpec::from_name(n)?),
+        None => FinalStage::Auto,
+    };
+    let cfg = RouterConfig {
+        learner: psi,
+        nuisance,
+        propensity,
+        align: Align::from_name(&args.align)?,
+        n_folds: args.folds,
+        repeats: args.repeats,
+        final_stage,
+        protocol: Protocol::from_name(&args.protocol)?,
+        ..Default::default()
+    };
+    cfg.validate()?;
+    Ok((kind, cfg))
+}
+
+/// Runs `meta-router fit`.
+///
+/// # Errors
+/// Bad arguments, unreadable data, an unknown source value, NaN labels, no gold or no
+/// preference rows, a failed fit, an unwritable output file.
+pub fn run(args: FitArgs) -> Result<()> {
+    let (kind, cfg) = plan(&args)?;
+    let mut roles = ColumnRoles::with_features(args.features.as_deref());
+    roles.numeric.push(args.label_col.clone());
+    roles.numeric.extend(args.weight_col.iter().cloned());
+    roles.source = Some(args.source_col.clone());
+    let d = read_csv(&args.data, &roles)?;
+    d.check_finite_features()?;
+    d.check_finite_column(&args.label_col)?;
+    let source = d.source.as_deref().ok_or_else(|| Error::data("no source column was read"))?;
+    let weights = match &args.weight_col {
+        Some(w) => {
+            d.check_finite_column(w)?;
+            Some(d.column(w)?)
+        }
+        None => None,
+    };
+    let seed = Seed(args.seed);
+    let pca = match args.pca {
+        Some(k) => {
+            crate::learn::params::at_least("fit", "--pca", k, 1)?;
+            let p = PcaParams { n_components: k, ..Default::default() };
+            Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH))?)
+        }
+        None => None,
+    };
+    let z = match &pca {
+        Some(p) => Some(p.transform(d.x.as_ref())?),
+        None => None,
+    };
+    let data = RouterData {
+        x: z.as_ref().map_or(d.x.as_ref(), |z| z.as_ref()),
+        is_gold: source,
+        label: d.column(&args.label_col)?,
+        gold_everywhere: None,
+        weights,
+    };
+    let trained = train_router(kind, &data, &cfg, seed)?;
+    let mut router = Router::new(trained, d.feature_names.clone(), pca)?;
+    let usage = match (args.threshold, args.usage) {
+        (Some(w), _) => {
+            router.set_threshold(Threshold::direct(w)?);
+            None
+        }
+        (None, Some(rho)) => Some(router.calibrate_usage(d.x.as_ref(), rho)?),
+        (None, None) => None,
+    };
+    router.save(&args.out)?;
+
+    let g = &router.diagnostics;
+    println!("router           {} (learner {})", kind.name(), cfg.learner.name());
+    println!("rows             {} ({} gold, {} preference), {} features", g.n_rows, g.n_gold, g.n_pref, d.x.ncols());
+    if let Some(p) = &router.pca {
+        let share: f64 = p.explained_variance_ratio().iter().sum();
+        println!("pca              {} components, {:.1}% of the variance", p.n_components(), 100.0 * share);
+    }
+    println!("scale c          {:.6} ({})", router.scale, g.alignment.method.name());
+    if let Some(fs) = &g.final_stage {
+        let loss = fs.candidates.iter().find(|c| c.name == fs.chosen).map(|c| c.cv_loss);
+        match loss {
+            Some(l) => println!("final stage      {} (CV loss {l:.6})", fs.chosen),
+            None => println!("final stage      {}", fs.chosen),
+        }
+        for c in &fs.candidates {
+            println!("  candidate      {:<40} {:.6}", c.name, c.cv_loss);
+        }
+    }
+    if let Some(ov) = &g.overlap {
+        println!("propensity       range {:.4} to {:.4}, {:.1}% at the clip", ov.min, ov.max, 100.0 * ov.share_clipped);
+    }
+    if let Some(m) = g.delta_mean {
+        println!("mean Delta_hat   {m:.6} (preference rows)");
+    }
+    if let Some(u) = usage {
+        println!(
+            "threshold        {:.6} (usage target {:.3}, realised {:.3} on training queries)",
+            u.threshold, u.target, u.realised
+        );
+    } else {
+        println!("threshold        {}", router.threshold.w);
+    }
+    for w in &g.warnings {
+        println!("warning          {w}");
+    }
+    println!("saved            {}", args.out.display());
+    Ok(())
+}

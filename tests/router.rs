@@ -1,0 +1,213 @@
+//! The serving router and the `fit` / `route` commands: save/load, decisions, bad input.
+
+use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
+use meta_router::learn::RegressorSpec;
+use meta_router::router::{Decision, Router, Threshold};
+use meta_router::{Error, Seed};
+
+use crate::causal::{Spec, simulate};
+use crate::cli::{bin, tmp};
+
+fn trained_router() -> (Router, crate::causal::Sim) {
+    let sim =
+        simulate(Spec { n: 400, d: 3, n_gold: 60, scale: 1.5, noise: 0.3, seed: 21 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
+    let cfg = RouterConfig::default();
+    let t = train_router(RouterKind::MetaDr, &sim.data(), &cfg, Seed(4)).unwrap();
+    (Router::new(t, vec!["a".into(), "b".into(), "c".into()], None).unwrap(), sim)
+}
+
+#[test]
+fn save_load_scores_bit_identically_and_decides() {
+    let (mut r, sim) = trained_router();
+    let report = r.calibrate_usage(sim.x.as_ref(), 0.25).unwrap();
+    assert_eq!(report.target, 0.25);
+    let p = tmp("r.mr");
+    r.save(&p).unwrap();
+    let back = Router::load(&p).unwrap();
+    assert_eq!(back.feature_names, r.feature_names);
+    assert_eq!(back.threshold, r.threshold);
+    let mut row = [0.0; 3];
+    for i in 0..sim.x.nrows() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = sim.x[(i, j)];
+        }
+        assert_eq!(r.score(&row).unwrap().to_bits(), back.score(&row).unwrap().to_bits());
+        assert_eq!(r.decide(&row).unwrap(), back.decide(&row).unwrap());
+    }
+    assert!(matches!(r.score(&[1.0, 2.0]), Err(Error::Shape { .. })));
+    assert!(r.score(&[1.0, f64::NAN, 0.0]).is_err());
+    r.set_threshold(Threshold::direct(f64::INFINITY).unwrap());
+    assert_eq!(r.decide(&row).unwrap(), Decision::Alternative);
+    r.set_threshold(Threshold::direct(f64::NEG_INFINITY).unwrap());
+    assert_eq!(r.decide(&row).unwrap(), Decision::Primary);
+    // a file from another format version is refused with both versions named
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[8..12].copy_from_slice(&7u32.to_le_bytes());
+    std::fs::write(&p, &bytes).unwrap();
+    let e = Router::load(&p).unwrap_err();
+    assert!(e.to_string().contains("format version 7"), "{e}");
+    let e = meta_router::persist::save(&p, meta_router::persist::Kind::Regressor, &r.psi)
+        .and_then(|_| Router::load(&p))
+        .unwrap_err();
+    assert!(e.to_string().contains("expected a Router"), "{e}");
+    let spec = RegressorSpec::from_name("constant").unwrap();
+    assert_eq!(spec.name(), "constant");
+}
+
+/// Writes a deployment CSV (features, source, label) from a simulation; returns its path.
+fn deploy_csv(name: &str, edit: impl Fn(usize, &mut Vec<String>)) -> std::path::PathBuf {
+    let sim = simulate(Spec { n: 300, d: 2, n_gold: 40, scale: 1.0, noise: 0.3, seed: 5 }, |x| 0.3 * x[0], |_| 0.2);
+    let mut s = String::from("x1,x2,source,label\n");
+    for i in 0..300 {
+        let mut f = vec![
+            sim.x[(i, 0)].to_string(),
+            sim.x[(i, 1)].to_string(),
+            if sim.is_gold[i] == 1.0 { "gold".into() } else { "pref".into() },
+            sim.label[i].to_string(),
+        ];
+        edit(i, &mut f);
+        s.push_str(&f.join(","));
+        s.push('\n');
+    }
+    let p = tmp(name);
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = bin().args(args).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn fit_and_route_happy_path() {
+    let train = deploy_csv("train.csv", |_, _| {});
+    let model = tmp("cli.mr");
+    let dec = tmp("dec.csv");
+    for (method, pca) in [("dr", "2"), ("r", "1"), ("pooled", "2")] {
+        let (ok, out, err) = run(&[
+            "fit",
+            "--data",
+            train.to_str().unwrap(),
+            "--method",
+            method,
+            "--align",
+            "wasserstein",
+            "--folds",
+            "4",
+            "--pca",
+            pca,
+            "-o",
+            model.to_str().unwrap(),
+        ]);
+        assert!(ok, "{err}");
+        assert!(out.contains("40 gold, 260 preference") && out.contains("scale c"), "{out}");
+    }
+    let (ok, out, err) = run(&[
+        "route",
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        train.to_str().unwrap(),
+        "--usage",
+        "0.3",
+        "-o",
+        dec.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("realised usage"), "{out}");
+    let text = std::fs::read_to_string(&dec).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("psi_hat,decision"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 300);
+    assert!(rows.iter().all(|l| l.ends_with(",primary") || l.ends_with(",alternative")));
+}
+
+#[test]
+fn fit_and_route_bad_input_are_one_line_errors() {
+    let model = tmp("bad.mr");
+    let m = model.to_str().unwrap();
+    let cases: Vec<(std::path::PathBuf, &str)> = vec![
+        (deploy_csv("nogold.csv", |_, f| f[2] = "pref".into()), "no gold rows"),
+        (deploy_csv("nopref.csv", |_, f| f[2] = "gold".into()), "no preference rows"),
+        (
+            deploy_csv("unknown.csv", |i, f| {
+                if i == 9 {
+                    f[2] = "silver".into()
+                }
+            }),
+            "unknown source `silver`",
+        ),
+        (
+            deploy_csv("nan.csv", |i, f| {
+                if i == 4 {
+                    f[3] = "NaN".into()
+                }
+            }),
+            "line 6",
+        ),
+    ];
+    for (p, want) in &cases {
+        let (ok, _, err) = run(&["fit", "--data", p.to_str().unwrap(), "-o", m]);
+        assert!(!ok);
+        assert!(err.contains(want), "want `{want}`: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    let good = deploy_csv("good.csv", |_, _| {});
+    let g = good.to_str().unwrap();
+    assert!(run(&["fit", "--data", g, "-o", m]).0);
+    let out = tmp("o.csv");
+    let o = out.to_str().unwrap();
+    let (ok, _, err) = run(&["route", "--model", m, "--data", g, "--usage", "1.5", "-o", o]);
+    assert!(!ok && err.contains("[0, 1]"), "{err}");
+    let q = tmp("q.csv");
+    std::fs::write(&q, "x1,x3\n1,2\n").unwrap();
+    let (ok, _, err) = run(&["route", "--model", m, "--data", q.to_str().unwrap(), "-o", o]);
+    assert!(!ok && err.contains("no column `x2`"), "{err}");
+    let (ok, _, err) = run(&["route", "--model", g, "--data", g, "-o", o]);
+    assert!(!ok && err.contains("not a meta-router file"), "{err}");
+    let (ok, out, err) = run(&["route", "--model", m, "--data", g, "--threshold", "1e9", "-o", o]);
+    assert!(ok && out.contains("0 primary"), "{out}{err}");
+    let mut bytes = std::fs::read(&model).unwrap();
+    bytes[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let older = tmp("v2.mr");
+    std::fs::write(&older, bytes).unwrap();
+    let (ok, _, err) = run(&["route", "--model", older.to_str().unwrap(), "--data", g, "-o", o]);
+    assert!(!ok && err.contains("format version 2"), "{err}");
+    let (ok, _, err) = run(&["fit", "--data", g, "--method", "magic", "-o", m]);
+    assert!(!ok && err.contains("unknown method"), "{err}");
+    let (ok, _, err) = run(&["fit", "--data", g, "--align", "w9", "-o", m]);
+    assert!(!ok && err.contains("wasserstein"), "{err}");
+}
+
+#[test]
+fn a_pca_router_scores_raw_features_one_query_at_a_time() {
+    use meta_router::learn::pca::PcaParams;
+    let sim =
+        simulate(Spec { n: 500, d: 6, n_gold: 60, scale: 1.0, noise: 0.3, seed: 23 }, |x| 0.3 * x[0], |x| 0.2 * x[1]);
+    let pca = PcaParams { n_components: 3, ..Default::default() }.fit(sim.x.as_ref(), Seed(1)).unwrap();
+    let z = pca.transform(sim.x.as_ref()).unwrap();
+    let data = RouterData { x: z.as_ref(), ..sim.data() };
+    let t = train_router(RouterKind::MetaR, &data, &RouterConfig::default(), Seed(2)).unwrap();
+    let names: Vec<String> = (0..6).map(|j| format!("e{j}")).collect();
+    assert!(Router::new(t.clone(), names[..3].to_vec(), Some(pca.clone())).is_err());
+    let r = Router::new(t, names, Some(pca)).unwrap();
+    let p = tmp("pca.mr");
+    r.save(&p).unwrap();
+    let back = Router::load(&p).unwrap();
+    let mut batch = vec![0.0; 500];
+    back.score_batch(sim.x.as_ref(), &mut batch).unwrap();
+    let mut scratch = vec![0.0; back.scratch_len()];
+    assert_eq!(scratch.len(), 3);
+    let mut row = [0.0; 6];
+    for (i, &b) in batch.iter().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = sim.x[(i, j)];
+        }
+        let one = back.score_into(&row, &mut scratch).unwrap();
+        assert!((one - b).abs() <= 1e-12 * b.abs().max(1.0), "row {i}: {one} vs {b}");
+        assert_eq!(one.to_bits(), r.score(&row).unwrap().to_bits());
+    }
+    assert!(back.score_into(&row, &mut [0.0; 2]).is_err());
+}
