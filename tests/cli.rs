@@ -37,3 +37,55 @@ fn learn_reports_json_and_errors_are_one_line() {
     assert!(err.contains("no column `nope`") && err.contains("x1, x2, y"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+fn learn_json(args: &[&str]) -> serde_json::Value {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut cmd = bin();
+    cmd.arg("learn");
+    for a in args {
+        match a.strip_prefix("data:") {
+            Some(f) => cmd.arg(data.join(f)),
+            None => cmd.arg(a),
+        };
+    }
+    let out = cmd.arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn learn_runs_ridge_logistic_and_pca_on_the_reference_data() {
+    let v = learn_json(&["--learner", "ridge", "--data", "data:diabetes.csv", "--target", "y", "--param", "alpha=0.1"]);
+    assert_eq!((v["metric"].as_str(), v["solver"].as_str()), (Some("r2"), Some("cholesky")));
+    // in-sample R^2 of ridge(0.1) on diabetes is about 0.51
+    assert!((0.45..0.53).contains(&v["value"].as_f64().unwrap()), "{v}");
+    let v =
+        learn_json(&["--learner", "ridge", "--data", "data:diabetes.csv", "--target", "y", "--param", "alpha=auto"]);
+    assert!(v["alpha"].as_f64().unwrap() < 1.0, "{v}");
+    let v = learn_json(&["--learner", "logistic", "--data", "data:breast_cancer_standardized.csv", "--target", "t"]);
+    assert_eq!(v["converged"], true);
+    assert!(v["value"].as_f64().unwrap() > 0.99, "{v}");
+    let v = learn_json(&[
+        "--learner",
+        "pca",
+        "--data",
+        "data:diabetes.csv",
+        "--features",
+        "x*",
+        "--param",
+        "n_components=5",
+        "--param",
+        "solver=full",
+    ]);
+    // sum of scikit-learn's five explained variance ratios on diabetes
+    assert!((v["value"].as_f64().unwrap() - 0.834_015_448).abs() < 1e-6, "{v}");
+    assert!((v["reconstruction_error"].as_f64().unwrap() + v["value"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{v}");
+    let out = bin()
+        .args(["learn", "--learner", "pca", "--data"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diabetes.csv"))
+        .args(["--param", "n_components=50"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("n_components"));
+}

@@ -4,6 +4,7 @@ mod alloc;
 mod causal;
 mod cli;
 mod forest;
+mod linear;
 mod reference;
 mod router;
 mod study;

@@ -13,8 +13,8 @@
 //! logistic intercept) in one pass over the data.
 //!
 //! # Determinism and speed
-//! The rows are cut into fixed chunks of [`GRAM_CHUNK`] rows (a constant, never derived from
-//! the thread count). Each chunk is one rayon task that copies sub-blocks of [`GRAM_SUB_BLOCK`]
+//! The rows are cut into chunks whose size depends only on the shape (see [`gram_chunk_rows`]),
+//! never on the thread count. Each chunk is one rayon task that copies sub-blocks of [`GRAM_SUB_BLOCK`]
 //! rows into a contiguous scratch matrix and accumulates `Z_b' Z_b` into its own partial with
 //! faer's sequential lower-triangular matmul; the partials are then added in chunk order. The
 //! result is therefore bit-identical for any thread count, and the inner product runs in faer's
@@ -26,12 +26,27 @@ pub mod ridge;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatRef, Par};
 
+use crate::error::Result;
+use crate::learn::{TrainSet, check};
+
 pub use logistic::{LogisticFitInfo, LogisticModel, LogisticParams};
 pub use ridge::{RidgeModel, RidgeParams, RidgeSolver};
 
-/// Rows per parallel unit of [`gram`]: a constant so that the reduction has the same shape on
-/// every machine.
-pub const GRAM_CHUNK: usize = 16_384;
+/// Smallest number of rows per parallel unit of [`gram`].
+pub const GRAM_CHUNK: usize = 4096;
+
+/// Most parallel units of [`gram`] (each holds one `m x m` partial).
+pub const GRAM_MAX_CHUNKS: usize = 32;
+
+/// Rows per parallel unit of [`gram`] for `n` rows and `m` columns: at least [`GRAM_CHUNK`], a
+/// multiple of [`GRAM_SUB_BLOCK`], at most [`GRAM_MAX_CHUNKS`] units and at most about 256 MB
+/// of partial sums. A function of the shape only, so the reduction has the same shape on every
+/// machine and for any thread count.
+pub fn gram_chunk_rows(n: usize, m: usize) -> usize {
+    let by_memory = ((1usize << 25) / (m * m).max(1)).max(1);
+    let units = GRAM_MAX_CHUNKS.min(by_memory).max(1);
+    n.div_ceil(units).next_multiple_of(GRAM_SUB_BLOCK).max(GRAM_CHUNK)
+}
 
 /// Rows per scratch sub-block inside a chunk (fits in L2 cache for a few hundred columns).
 pub const GRAM_SUB_BLOCK: usize = 512;
@@ -49,14 +64,15 @@ pub enum Extra<'a> {
 /// `sqrt(row_weight_i)`; `(d + extras.len())` square, both triangles filled.
 ///
 /// `shift` has one entry per column of `x` (pass zeros for no centring); `row_weight` is `None`
-/// for all ones. Callers validate shapes and finiteness beforehand.
+/// for all ones. Callers validate shapes beforehand; a non-finite input shows as a non-finite
+/// diagonal entry.
 pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extras: &[Extra<'_>]) -> Mat<f64> {
     let (n, d) = (x.nrows(), x.ncols());
     let m = d + extras.len();
-    let n_chunks = n.div_ceil(GRAM_CHUNK);
-    let partials = crate::par::map_indexed(n_chunks, |c| {
-        let start = c * GRAM_CHUNK;
-        let end = (start + GRAM_CHUNK).min(n);
+    let chunk = gram_chunk_rows(n, m);
+    let partials = crate::par::map_indexed(n.div_ceil(chunk), |c| {
+        let start = c * chunk;
+        let end = (start + chunk).min(n);
         let mut acc = Mat::<f64>::zeros(m, m);
         let mut scratch = Mat::<f64>::zeros(GRAM_SUB_BLOCK.min(end - start), m);
         let mut r0 = start;
@@ -95,8 +111,9 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
     g
 }
 
-/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`.
-fn fill_block(
+/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`
+/// (`b <= GRAM_SUB_BLOCK`).
+pub(crate) fn fill_block(
     x: MatRef<'_, f64>,
     shift: &[f64],
     row_weight: Option<&[f64]>,
@@ -174,6 +191,39 @@ pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
     })
 }
 
+/// Whether every entry of `x` is finite: columns in parallel, each a branch-free pass that
+/// vectorises (the exact location of a bad value is left to [`check::finite_matrix`]).
+pub fn all_finite(x: MatRef<'_, f64>) -> bool {
+    crate::par::map_indexed(x.ncols(), |j| {
+        let col = x.col(j);
+        match col.try_as_col_major() {
+            Some(c) => !c.as_slice().iter().fold(false, |acc, v| acc | !v.is_finite()),
+            None => (0..x.nrows()).all(|i| col[i].is_finite()),
+        }
+    })
+    .into_iter()
+    .all(|ok| ok)
+}
+
+/// [`check::train_set`] without its scan of the features (it still checks them for the first
+/// column, which also rejects a matrix without columns). For learners that detect a non-finite
+/// feature on their own first pass and then call [`check::train_set`] for the exact error.
+///
+/// # Errors
+/// As [`check::train_set`].
+pub fn check_all_but_features(data: &TrainSet<'_>) -> Result<()> {
+    let first = data.x.subcols(0, data.x.ncols().min(1));
+    check::train_set(&TrainSet { x: first, ..*data })
+}
+
+/// [`check::train_set`] with a fast parallel scan of the features first.
+///
+/// # Errors
+/// As [`check::train_set`].
+pub fn check_train_set(data: &TrainSet<'_>) -> Result<()> {
+    if all_finite(data.x) { check_all_but_features(data) } else { check::train_set(data) }
+}
+
 /// Weighted column means of `x` (weights all one when `None`), each column summed in row order.
 pub fn column_means(x: MatRef<'_, f64>, w: Option<&[f64]>) -> Vec<f64> {
     let sw: f64 = w.map_or(x.nrows() as f64, |w| w.iter().sum());
@@ -232,6 +282,7 @@ mod tests {
     #[test]
     fn gram_matches_naive_and_is_thread_count_invariant() {
         let n = 2 * GRAM_CHUNK + 777;
+        assert!(n.div_ceil(gram_chunk_rows(n, 7)) >= 3);
         let d = 5;
         let x = Mat::from_fn(n, d, |i, j| ((i * 7 + j * 13) % 17) as f64 * 0.1 + (i as f64).sin());
         let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.01).cos()).collect();

@@ -175,16 +175,24 @@ impl Regressor for RidgeParams {
 
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<RidgeModel> {
         self.validate()?;
-        check::train_set(&data)?;
+        // A non-finite feature makes its Gram diagonal non-finite (the dual form, d > n, checks up
+        // front); the full check then names it. This saves one pass over the data.
+        super::check_all_but_features(&data)?;
         let (n, d) = (data.n_samples(), data.n_features());
+        if d > n {
+            check::train_set(&data)?;
+        }
         let c = Centring::new(&data, self.fit_intercept);
         let (coef, alpha, solver, cv_scores) = if d <= n {
             let g = gram(data.x, &c.means, data.weights, &[Extra::Column(data.y, c.y_mean)]);
+            if (0..d).any(|j| !g[(j, j)].is_finite()) {
+                check::train_set(&data)?;
+            }
             let gxx = g.as_ref().submatrix(0, 0, d, d);
             let gxy: Vec<f64> = (0..d).map(|j| g[(j, d)]).collect();
             let (alpha, cv) = match &self.alphas {
                 Some(grid) => {
-                    let spectral = Spectral::primal(&data, &c, gxx, &gxy)?;
+                    let spectral = Spectral::new(gxx, &gxy, false)?;
                     let (a, scores) = spectral.select(grid, &data, &c, self.fit_intercept)?;
                     (a, Some(scores))
                 }
@@ -200,7 +208,7 @@ impl Regressor for RidgeParams {
             let k = z.as_ref() * z.as_ref().transpose();
             let (alpha, cv) = match &self.alphas {
                 Some(grid) => {
-                    let spectral = Spectral::dual(k.as_ref(), &zy)?;
+                    let spectral = Spectral::new(k.as_ref(), &zy, true)?;
                     let (a, scores) = spectral.select(grid, &data, &c, self.fit_intercept)?;
                     (a, Some(scores))
                 }
@@ -273,74 +281,97 @@ fn svd_solve(data: &TrainSet<'_>, c: &Centring, alpha: f64) -> Result<Vec<f64>> 
     Ok(beta)
 }
 
-/// A spectral decomposition for leave-one-out: `H = P diag(g(alpha)) P'` with `c = P'z`-like
-/// projections (see the module docs).
+/// Rows per parallel unit of the leave-one-out pass (one scratch block of the Gram kernel).
+const LOO_BLOCK: usize = super::GRAM_SUB_BLOCK;
+
+/// The basis of the hat matrix: the eigenvectors `V` of `Z'Z` (primal: `P = Z V`, computed
+/// block by block so that no `n x d` matrix is stored) or `U` of `Z Z'` (dual: `P = U`).
+enum Basis {
+    Primal(Mat<f64>),
+    Dual(Mat<f64>),
+}
+
+/// A spectral decomposition for leave-one-out: `H = P diag(g(alpha)) P'` with the target's
+/// coordinates `c` (see the module docs).
 struct Spectral {
-    /// `n x r` projections.
-    p: Mat<f64>,
+    basis: Basis,
     /// Eigenvalues (clamped at 0).
     lam: Vec<f64>,
     /// Coordinates of the target on the columns of `P`, before the alpha-dependent weight.
     c: Vec<f64>,
-    /// Dual form (`g = l / (l + alpha)`) or primal (`g = 1 / (l + alpha)`).
-    dual: bool,
 }
 
 impl Spectral {
-    fn primal(data: &TrainSet<'_>, c: &Centring, gxx: MatRef<'_, f64>, gxy: &[f64]) -> Result<Self> {
-        let evd = gxx
+    /// From the Gram matrix `Z'Z` and `Z'z` (`dual = false`) or the kernel `ZZ'` and `z` (`dual`):
+    /// eigen-decompose `m = E L E'` and project `rhs` on the eigenvectors.
+    fn new(m: MatRef<'_, f64>, rhs: &[f64], dual: bool) -> Result<Self> {
+        let evd = m
             .self_adjoint_eigen(Side::Lower)
             .map_err(|_| Error::Singular { what: "ridge leave-one-out eigen-decomposition".into() })?;
-        let v = evd.U();
-        let lam: Vec<f64> = (0..gxx.nrows()).map(|k| evd.S()[k].max(0.0)).collect();
-        let z = c.scaled_features(data);
-        let p = z.as_ref() * v;
-        let cv: Vec<f64> =
-            (0..lam.len()).map(|k| (0..gxy.len()).fold(0.0, |acc, j| acc + v[(j, k)] * gxy[j])).collect();
-        Ok(Spectral { p, lam, c: cv, dual: false })
+        let e = evd.U().to_owned();
+        let lam: Vec<f64> = (0..m.nrows()).map(|k| evd.S()[k].max(0.0)).collect();
+        let c: Vec<f64> = (0..lam.len()).map(|k| super::dot(e.col_as_slice(k), rhs)).collect();
+        let basis = if dual { Basis::Dual(e) } else { Basis::Primal(e) };
+        Ok(Spectral { basis, lam, c })
     }
 
-    fn dual(k: MatRef<'_, f64>, zy: &[f64]) -> Result<Self> {
-        let evd = k
-            .self_adjoint_eigen(Side::Lower)
-            .map_err(|_| Error::Singular { what: "ridge leave-one-out eigen-decomposition".into() })?;
-        let u = evd.U().to_owned();
-        let lam: Vec<f64> = (0..k.nrows()).map(|i| evd.S()[i].max(0.0)).collect();
-        let c: Vec<f64> = (0..lam.len()).map(|q| (0..zy.len()).fold(0.0, |acc, i| acc + u[(i, q)] * zy[i])).collect();
-        Ok(Spectral { p: u, lam, c, dual: true })
+    /// The hat-matrix weights `g_k(alpha)` of each eigen-direction (0 for a null direction).
+    fn weights(&self, alpha: f64) -> Vec<f64> {
+        let dual = matches!(self.basis, Basis::Dual(_));
+        self.lam
+            .iter()
+            .map(|&l| match (l + alpha > 0.0, dual) {
+                (false, _) => 0.0,
+                (true, true) => l / (l + alpha),
+                (true, false) => 1.0 / (l + alpha),
+            })
+            .collect()
     }
 
-    /// The weighted leave-one-out mean squared error at one alpha.
-    fn loo(&self, alpha: f64, zy: &[f64], data: &TrainSet<'_>, sum_w: f64, fit_intercept: bool) -> f64 {
-        let n = zy.len();
-        let mut h = vec![0.0; n];
-        let mut fit = vec![0.0; n];
-        for k in 0..self.lam.len() {
-            let l = self.lam[k];
-            let g = if self.dual {
-                if l + alpha > 0.0 { l / (l + alpha) } else { 0.0 }
-            } else if l + alpha > 0.0 {
-                1.0 / (l + alpha)
-            } else {
-                0.0
-            };
-            if g == 0.0 {
-                continue;
+    /// Weighted leave-one-out sums of squares of rows `r0..r0 + rows`, one per alpha.
+    fn block_sse(
+        &self,
+        gs: &[Vec<f64>],
+        data: &TrainSet<'_>,
+        c: &Centring,
+        fit_intercept: bool,
+        r0: usize,
+        rows: usize,
+    ) -> Vec<f64> {
+        let p = match &self.basis {
+            Basis::Primal(v) => {
+                let mut z = Mat::<f64>::zeros(rows, data.n_features());
+                super::fill_block(data.x, &c.means, data.weights, &[], r0, rows, &mut z);
+                z * v
             }
-            let col = self.p.col_as_slice(k);
-            let cg = self.c[k] * g;
-            for i in 0..n {
-                h[i] += col[i] * col[i] * g;
-                fit[i] += col[i] * cg;
-            }
-        }
-        let mut sse = 0.0;
-        for i in 0..n {
-            let hi = h[i] + if fit_intercept { data.weight(i) / sum_w } else { 0.0 };
-            let e = (zy[i] - fit[i]) / (1.0 - hi);
-            sse += e * e;
-        }
-        sse / sum_w
+            Basis::Dual(u) => u.as_ref().subrows(r0, rows).to_owned(),
+        };
+        let (mut h, mut fit) = (vec![0.0; rows], vec![0.0; rows]);
+        gs.iter()
+            .map(|g| {
+                h.fill(0.0);
+                fit.fill(0.0);
+                for (k, &gk) in g.iter().enumerate() {
+                    if gk == 0.0 {
+                        continue;
+                    }
+                    let cg = self.c[k] * gk;
+                    for ((hi, fi), &pk) in h.iter_mut().zip(fit.iter_mut()).zip(p.col_as_slice(k)) {
+                        *hi += pk * pk * gk;
+                        *fi += pk * cg;
+                    }
+                }
+                let mut sse = 0.0;
+                for i in 0..rows {
+                    let w = data.weight(r0 + i);
+                    let zy = w.sqrt() * (data.y[r0 + i] - c.y_mean);
+                    let hi = h[i] + if fit_intercept { w / c.sum_w } else { 0.0 };
+                    let e = (zy - fit[i]) / (1.0 - hi);
+                    sse += e * e;
+                }
+                sse
+            })
+            .collect()
     }
 
     /// The alpha of least leave-one-out error (the first on ties) and every score.
@@ -351,9 +382,17 @@ impl Spectral {
         c: &Centring,
         fit_intercept: bool,
     ) -> Result<(f64, Vec<(f64, f64)>)> {
-        let zy = c.scaled_target(data);
-        let scores: Vec<(f64, f64)> =
-            grid.iter().map(|&a| (a, self.loo(a, &zy, data, c.sum_w, fit_intercept))).collect();
+        let n = data.n_samples();
+        let gs: Vec<Vec<f64>> = grid.iter().map(|&a| self.weights(a)).collect();
+        let parts = crate::par::map_indexed(n.div_ceil(LOO_BLOCK), |b| {
+            let r0 = b * LOO_BLOCK;
+            self.block_sse(&gs, data, c, fit_intercept, r0, LOO_BLOCK.min(n - r0))
+        });
+        let scores: Vec<(f64, f64)> = grid
+            .iter()
+            .enumerate()
+            .map(|(a, &alpha)| (alpha, parts.iter().map(|p| p[a]).sum::<f64>() / c.sum_w))
+            .collect();
         let mut best: Option<(f64, f64)> = None;
         for &(a, s) in &scores {
             if s.is_finite() && best.is_none_or(|(_, bs)| s < bs) {
@@ -447,35 +486,38 @@ mod tests {
 
     #[test]
     fn loo_matches_brute_force_refits() {
-        let (x, mut y) = data(30, 4, 4);
-        let mut rng = Seed(9).rng();
-        for v in &mut y {
-            *v += rng.random::<f64>() - 0.5;
-        }
-        let w: Vec<f64> = (0..30).map(|i| 1.0 + (i % 3) as f64).collect();
-        let grid = [0.01, 1.0, 30.0];
-        let p = RidgeParams { alphas: Some(grid.to_vec()), ..Default::default() };
-        let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(0)).unwrap();
-        let scores = m.cv_scores.clone().unwrap();
-        for (k, &a) in grid.iter().enumerate() {
-            let mut sse = 0.0;
-            for out in 0..30 {
-                let keep: Vec<usize> = (0..30).filter(|&i| i != out).collect();
-                let xs = Mat::from_fn(29, 4, |i, j| x[(keep[i], j)]);
-                let ys: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
-                let ws: Vec<f64> = keep.iter().map(|&i| w[i]).collect();
-                let mk = RidgeParams { alpha: a, ..Default::default() }
-                    .fit(TrainSet::weighted(xs.as_ref(), &ys, &ws), Seed(0))
-                    .unwrap();
-                let row: Vec<f64> = (0..4).map(|j| x[(out, j)]).collect();
-                let e = y[out] - mk.predict_row(&row).unwrap();
-                sse += w[out] * e * e;
+        // primal (one and several blocks), dual, and without intercept
+        for (n, d, fit_intercept) in [(30, 4, true), (700, 3, true), (10, 15, true), (30, 4, false)] {
+            let (x, mut y) = data(n, d, 4);
+            let mut rng = Seed(9).rng();
+            for v in &mut y {
+                *v += rng.random::<f64>() - 0.5;
             }
-            let brute = sse / w.iter().sum::<f64>();
-            assert!((scores[k].1 - brute).abs() < 1e-9 * brute, "alpha {a}: {} vs {brute}", scores[k].1);
+            let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+            let grid = [0.01, 1.0, 30.0];
+            let p = RidgeParams { alphas: Some(grid.to_vec()), fit_intercept, ..Default::default() };
+            let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(0)).unwrap();
+            let scores = m.cv_scores.clone().unwrap();
+            for (k, &a) in grid.iter().enumerate() {
+                let mut sse = 0.0;
+                for out in 0..n {
+                    let keep: Vec<usize> = (0..n).filter(|&i| i != out).collect();
+                    let xs = Mat::from_fn(n - 1, d, |i, j| x[(keep[i], j)]);
+                    let ys: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
+                    let ws: Vec<f64> = keep.iter().map(|&i| w[i]).collect();
+                    let mk = RidgeParams { alpha: a, fit_intercept, ..Default::default() }
+                        .fit(TrainSet::weighted(xs.as_ref(), &ys, &ws), Seed(0))
+                        .unwrap();
+                    let row: Vec<f64> = (0..d).map(|j| x[(out, j)]).collect();
+                    let e = y[out] - mk.predict_row(&row).unwrap();
+                    sse += w[out] * e * e;
+                }
+                let brute = sse / w.iter().sum::<f64>();
+                assert!((scores[k].1 - brute).abs() < 1e-9 * brute, "{n}x{d} alpha {a}: {} vs {brute}", scores[k].1);
+            }
+            let best = scores.iter().cloned().fold((0.0, f64::INFINITY), |b, s| if s.1 < b.1 { s } else { b });
+            assert_eq!(m.alpha, best.0);
         }
-        let best = scores.iter().cloned().fold((0.0, f64::INFINITY), |b, s| if s.1 < b.1 { s } else { b });
-        assert_eq!(m.alpha, best.0);
     }
 
     #[test]
