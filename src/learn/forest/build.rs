@@ -11,10 +11,11 @@
 //!
 //! Per node, `m` features are drawn without replacement (a partial Fisher–Yates shuffle, as
 //! scikit-learn); a feature constant in the node does not count towards `m`. For each, the
-//! node's rows are sorted by (rank, position) packed in a `u64`, then scanned once, evaluating
+//! node's rows are sorted by (rank, position) packed in a `u64` (radix sort, see [`super::sort`]),
+//! then scanned once, evaluating
 //! the proxy at every boundary between distinct values that leaves at least
 //! `min_samples_leaf` rows and `min_weight_leaf` weight on each side. The first best candidate
-//! in draw order wins ties. The node's rows are then partitioned in place, so each node is a
+//! in draw order wins ties. The node's rows are then partitioned stably, so each node is a
 //! contiguous range of one index buffer; all scratch is allocated once per tree.
 //!
 //! Node impurity uses two passes (mean, then `sum w (y - mean)^2 / W`) for accuracy.
@@ -24,6 +25,7 @@
 use rand::RngExt;
 
 use super::ranks::Ranks;
+use super::sort;
 use super::tree::Tree;
 use crate::rng::Rng;
 
@@ -58,15 +60,14 @@ pub struct Grown {
     pub importance: Vec<f64>,
 }
 
-/// The tree's rows: index into the training data, weight, target (kept aligned while the rows
-/// are partitioned).
+/// The tree's rows: index into the training data and `[weight, target]`, kept aligned while
+/// the rows are partitioned. Rows must be in increasing index order: partitions are stable, so
+/// every node's rows stay in index order and gathering a feature's ranks sweeps memory forward.
 pub struct Sample {
-    /// Training row indices (rows of positive weight only).
+    /// Training row indices, increasing (rows of positive weight only).
     pub idx: Vec<u32>,
-    /// Row weights (> 0).
-    pub w: Vec<f64>,
-    /// Row targets.
-    pub y: Vec<f64>,
+    /// `[weight (> 0), target]` per row.
+    pub wy: Vec<[f64; 2]>,
 }
 
 struct NodeStats {
@@ -85,18 +86,21 @@ struct Pending {
 
 struct Split {
     feature: usize,
+    /// The largest rank going left.
     rank: u32,
+    /// The smallest rank going right (the next value present in the node).
+    next: u32,
 }
 
-fn stats(w: &[f64], y: &[f64], scale: f64) -> NodeStats {
+fn stats(wy: &[[f64; 2]], scale: f64) -> NodeStats {
     let (mut sw, mut sy) = (0.0, 0.0);
-    for (&wi, &yi) in w.iter().zip(y) {
+    for &[wi, yi] in wy {
         sw += wi;
         sy += wi * yi;
     }
     let mean = sy / sw;
     let mut q = 0.0;
-    for (&wi, &yi) in w.iter().zip(y) {
+    for &[wi, yi] in wy {
         q += wi * (yi - mean) * (yi - mean);
     }
     NodeStats { w: sw, mean, impurity: scale * q / sw }
@@ -107,7 +111,9 @@ struct Grower<'a> {
     rules: GrowRules,
     min_weight_leaf: f64,
     sample: Sample,
+    spare: Sample,
     keys: Vec<u64>,
+    tmp: Vec<u64>,
     features: Vec<usize>,
 }
 
@@ -118,8 +124,7 @@ impl Grower<'_> {
         let d = self.features.len();
         let msl = self.rules.min_samples_leaf;
         let (w_tot, s_tot) = (total.w, total.w * total.mean);
-        let w = &self.sample.w[start..end];
-        let y = &self.sample.y[start..end];
+        let wy = &self.sample.wy[start..end];
         let idx = &self.sample.idx[start..end];
         let keys = &mut self.keys[..n];
         let mut best: Option<Split> = None;
@@ -133,21 +138,26 @@ impl Grower<'_> {
             self.features.swap(j, r);
             let f = self.features[j];
             let col = self.ranks.column(f);
+            let (mut lo, mut hi) = (u32::MAX, 0u32);
             for (p, (key, &i)) in keys.iter_mut().zip(idx).enumerate() {
-                *key = (u64::from(col[i as usize]) << 32) | p as u64;
+                let r = col[i as usize];
+                lo = lo.min(r);
+                hi = hi.max(r);
+                *key = (u64::from(r) << 32) | p as u64;
             }
-            keys.sort_unstable();
-            if keys[0] >> 32 == keys[n - 1] >> 32 {
+            if lo == hi {
                 continue; // constant in this node: does not count as visited
             }
+            sort::sort_keys(keys, &mut self.tmp[..n], lo, hi);
             visited += 1;
             let (mut wl, mut sl) = (0.0, 0.0);
             for p in 0..n - 1 {
-                let pos = keys[p] as u32 as usize;
-                wl += w[pos];
-                sl += w[pos] * y[pos];
+                let [w, y] = wy[keys[p] as u32 as usize];
+                wl += w;
+                sl += w * y;
                 let rank = (keys[p] >> 32) as u32;
-                if (keys[p + 1] >> 32) as u32 == rank {
+                let next = (keys[p + 1] >> 32) as u32;
+                if next == rank {
                     continue;
                 }
                 let nl = p + 1;
@@ -165,30 +175,35 @@ impl Grower<'_> {
                 let proxy = sl * sl / wl + sr * sr / wr;
                 if proxy > best_proxy {
                     best_proxy = proxy;
-                    best = Some(Split { feature: f, rank });
+                    best = Some(Split { feature: f, rank, next });
                 }
             }
         }
         best
     }
 
-    /// Moves rows of `start..end` with rank `<= rank` on `feature` to the front; returns the
-    /// first row of the right part.
+    /// Moves rows of `start..end` with rank `<= rank` on `feature` to the front, keeping the
+    /// order within each side (stable); returns the first row of the right part.
     fn partition(&mut self, start: usize, end: usize, split: &Split) -> usize {
         let col = self.ranks.column(split.feature);
-        let s = &mut self.sample;
-        let (mut i, mut j) = (start, end);
-        while i < j {
-            if col[s.idx[i] as usize] <= split.rank {
-                i += 1;
+        let (s, t) = (&mut self.sample, &mut self.spare);
+        let mut l = start;
+        let mut r = 0;
+        for k in start..end {
+            let i = s.idx[k];
+            if col[i as usize] <= split.rank {
+                s.idx[l] = i;
+                s.wy[l] = s.wy[k];
+                l += 1;
             } else {
-                j -= 1;
-                s.idx.swap(i, j);
-                s.w.swap(i, j);
-                s.y.swap(i, j);
+                t.idx[r] = i;
+                t.wy[r] = s.wy[k];
+                r += 1;
             }
         }
-        i
+        s.idx[l..end].copy_from_slice(&t.idx[..r]);
+        s.wy[l..end].copy_from_slice(&t.wy[..r]);
+        l
     }
 }
 
@@ -204,14 +219,16 @@ pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng:
         return Grown { tree, importance };
     }
     let scale = rules.impurity_scale;
-    let root = stats(&sample.w, &sample.y, scale);
+    let root = stats(&sample.wy, scale);
     let w_root = root.w;
     let mut g = Grower {
         ranks,
         rules,
         min_weight_leaf: rules.min_weight_fraction_leaf * w_root,
         sample,
+        spare: Sample { idx: vec![0; n], wy: vec![[0.0; 2]; n] },
         keys: vec![0u64; n],
+        tmp: vec![0u64; n],
         features: (0..d).collect(),
     };
     let node = tree.push_leaf(root.mean);
@@ -228,8 +245,8 @@ pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng:
         }
         let Some(split) = g.best_split(start, end, &st, rng) else { continue };
         let mid = g.partition(start, end, &split);
-        let left = stats(&g.sample.w[start..mid], &g.sample.y[start..mid], scale);
-        let right = stats(&g.sample.w[mid..end], &g.sample.y[mid..end], scale);
+        let left = stats(&g.sample.wy[start..mid], scale);
+        let right = stats(&g.sample.wy[mid..end], scale);
         let decrease = st.w * st.impurity - left.w * left.impurity - right.w * right.impurity;
         if decrease / w_root + EPSILON < rules.min_impurity_decrease {
             continue;
@@ -237,7 +254,7 @@ pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng:
         importance[split.feature] += decrease;
         let l = tree.push_leaf(left.mean);
         let r = tree.push_leaf(right.mean);
-        tree.set_split(node, split.feature as u32, ranks.threshold(split.feature, split.rank), l, r);
+        tree.set_split(node, split.feature as u32, ranks.threshold(split.feature, split.rank, split.next), l);
         stack.push(Pending { node: r, start: mid, end, depth: depth + 1, stats: right });
         stack.push(Pending { node: l, start, end: mid, depth: depth + 1, stats: left });
     }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::build::{self, GrowRules, Sample};
 use super::params::ForestParams;
 use super::ranks::Ranks;
-use super::tree::Tree;
+use super::tree::{LANES, Tree};
 use crate::error::{Error, Result};
 use crate::learn::{TrainSet, check};
 use crate::par;
@@ -111,13 +111,12 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
         } else {
             counts.fill(1);
         }
-        let mut sample = Sample { idx: Vec::new(), w: Vec::new(), y: Vec::new() };
+        let mut sample = Sample { idx: Vec::new(), wy: Vec::new() };
         for (i, &c) in counts.iter().enumerate() {
             let w = f64::from(c) * data.weight(i);
             if w > 0.0 {
                 sample.idx.push(i as u32);
-                sample.w.push(w);
-                sample.y.push(data.y[i]);
+                sample.wy.push([w, data.y[i]]);
             }
         }
         let g = build::grow(&ranks, sample, rules, fallback, &mut rng);
@@ -232,7 +231,8 @@ impl Forest {
     }
 
     /// The mean of the trees' predictions for every row of `x`, written into `out`, in parallel
-    /// over fixed row blocks; each row sums the trees in index order.
+    /// over fixed row blocks; within a block each tree walks [`LANES`] rows at a time in
+    /// lock-step, and each row sums the trees in index order.
     ///
     /// # Errors
     /// [`Error::Shape`] for a wrong column count or buffer length, [`Error::NonFinite`] for a
@@ -244,8 +244,12 @@ impl Forest {
         par::for_each_row_block(out, |start, block| {
             block.fill(0.0);
             for t in &self.trees {
-                for (r, o) in block.iter_mut().enumerate() {
-                    *o += t.predict_at(x, start + r);
+                for (c, lane) in block.chunks_mut(LANES).enumerate() {
+                    let first = start + c * LANES;
+                    match <&mut [f64; LANES]>::try_from(&mut *lane) {
+                        Ok(full) => t.add_lanes(x, first, full),
+                        Err(_) => lane.iter_mut().enumerate().for_each(|(r, o)| *o += t.predict_at(x, first + r)),
+                    }
                 }
             }
             for o in block.iter_mut() {
@@ -264,9 +268,25 @@ impl Forest {
             return Err(Error::shape("features of the row vs training", self.n_features, row.len()));
         }
         check::finite_slice("features", row)?;
+        // LANES trees walk the row in lock-step (independent walks overlap their memory
+        // latencies); leaf values are still added in tree order, as in the batch path.
         let mut s = 0.0;
-        for t in &self.trees {
-            s += t.predict_slice(row);
+        for group in self.trees.chunks(LANES) {
+            let mut t = [0usize; LANES];
+            loop {
+                let mut moved = false;
+                for (tree, tl) in group.iter().zip(t.iter_mut()) {
+                    let next = tree.step(*tl, |f| row[f]);
+                    moved |= next != *tl;
+                    *tl = next;
+                }
+                if !moved {
+                    break;
+                }
+            }
+            for (tree, &tl) in group.iter().zip(&t) {
+                s += tree.value[tl];
+            }
         }
         Ok(s / self.trees.len() as f64)
     }

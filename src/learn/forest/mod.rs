@@ -11,6 +11,7 @@
 //! * [`params`]: parameters, parsing, validation.
 //! * [`ranks`]: features presorted once per forest into dense ranks shared by all trees.
 //! * [`build`]: growing one tree (split search, partition, stopping rules).
+//! * [`sort`]: radix sort of a node's rank keys.
 //! * [`tree`]: the flat fitted tree and its walk.
 //! * [`fit`]: bootstrap, parallel growth, prediction, out-of-bag estimates, importances.
 //!
@@ -21,6 +22,7 @@ pub mod build;
 pub mod fit;
 pub mod params;
 pub mod ranks;
+pub mod sort;
 pub mod tree;
 
 use std::ops::{Deref, DerefMut};

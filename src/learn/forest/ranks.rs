@@ -2,9 +2,10 @@
 //! tree.
 //!
 //! For feature `j` with sorted distinct values `v_0 < v_1 < ... < v_{m-1}`, row `i` gets rank
-//! `r_ij` with `x_ij = v_{r_ij}`. Splitting on "rank <= r" is the same as splitting on
-//! "x <= threshold" for any threshold in `[v_r, v_{r+1})`; the fitted threshold is the midpoint
-//! `(v_r + v_{r+1}) / 2` (or `v_r` when rounding makes the midpoint equal `v_{r+1}`), as in
+//! `r_ij` with `x_ij = v_{r_ij}`. In a node whose rows have ranks `... <= r < s <= ...` with no
+//! rank strictly between, splitting on "rank <= r" is the same as splitting on
+//! "x <= threshold" for any threshold in `[v_r, v_s)`; the fitted threshold is the midpoint
+//! `(v_r + v_s) / 2` (or `v_r` when rounding makes the midpoint equal `v_s`), as in
 //! scikit-learn. Ranks are `u32`, so a node's sort keys pack `(rank << 32) | position` into one
 //! `u64`, sorted with a fast integer sort, and ties (equal values) are detected exactly.
 //! Values compare as numbers: `-0.0` and `0.0` share a rank.
@@ -66,10 +67,12 @@ impl Ranks {
         &self.ranks[j * self.n..(j + 1) * self.n]
     }
 
-    /// The threshold between rank `r` and rank `r + 1` of feature `j`.
-    pub fn threshold(&self, j: usize, r: u32) -> f64 {
+    /// The threshold between ranks `lo < hi` of feature `j`: the midpoint of the largest value
+    /// going left and the smallest going right *among the node's rows* (as scikit-learn), not
+    /// the next value of the whole data set.
+    pub fn threshold(&self, j: usize, lo: u32, hi: u32) -> f64 {
         let v = &self.values[j];
-        let (a, b) = (v[r as usize], v[r as usize + 1]);
+        let (a, b) = (v[lo as usize], v[hi as usize]);
         let mid = a / 2.0 + b / 2.0;
         if mid >= b || !mid.is_finite() { a } else { mid }
     }
@@ -87,14 +90,15 @@ mod tests {
         let r = Ranks::new(x.as_ref());
         assert_eq!(r.column(0), &[3, 1, 2, 2, 3, 0]);
         assert_eq!(r.values[0].len(), 4);
-        assert_eq!(r.threshold(0, 0), -4.25);
-        assert_eq!(r.threshold(0, 2), 1.5);
+        assert_eq!(r.threshold(0, 0, 1), -4.25);
+        assert_eq!(r.threshold(0, 2, 3), 1.5);
+        assert_eq!(r.threshold(0, 0, 3), -2.25);
         // adjacent floats: the midpoint rounds onto the upper value, so the lower is used
         let a = 1.0f64;
         let b = f64::from_bits(a.to_bits() + 1);
         let x = Mat::from_fn(2, 1, |i, _| [a, b][i]);
         let r = Ranks::new(x.as_ref());
-        let t = r.threshold(0, 0);
+        let t = r.threshold(0, 0, 1);
         assert!(a <= t && t < b);
     }
 }

@@ -77,8 +77,7 @@ fn weight_two_equals_a_duplicated_row() {
     let a = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(9)).unwrap();
     let b = p.fit(TrainSet::new(xd.as_ref(), &yd), Seed(9)).unwrap();
     let (ta, tb) = (&a.forest.trees()[0], &b.forest.trees()[0]);
-    assert_eq!(ta.feature, tb.feature);
-    assert_eq!(ta.threshold, tb.threshold);
+    assert_eq!(ta.nodes, tb.nodes);
     for (u, v) in ta.value.iter().zip(&tb.value) {
         assert!((u - v).abs() <= 1e-12 * u.abs().max(1.0), "{u} vs {v}");
     }
@@ -95,8 +94,8 @@ fn tiny_weights_are_honoured_exactly() {
     p.max_depth = Some(1);
     let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(0)).unwrap();
     let t = &m.forest.trees()[0];
-    let thr = t.threshold[0];
-    for (node, side) in [(t.left[0] as usize, true), (t.right[0] as usize, false)] {
+    let (_, thr, l, r) = t.split(0).unwrap();
+    for (node, side) in [(l, true), (r, false)] {
         let (mut sw, mut swy) = (0.0, 0.0);
         for i in (0..n).filter(|&i| ((i as f64) <= thr) == side) {
             sw += w[i];
@@ -107,7 +106,7 @@ fn tiny_weights_are_honoured_exactly() {
     // the split separates the two heavy groups (10 vs 11), which unweighted rows would not
     assert!(thr > 80.0 && thr < 100.0, "threshold {thr}");
     let unweighted = p.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
-    assert_ne!(unweighted.forest.trees()[0].threshold[0], thr);
+    assert_ne!(unweighted.forest.trees()[0].split(0).unwrap().1, thr);
 }
 
 #[test]
@@ -182,6 +181,12 @@ fn bit_identical_for_any_thread_count() {
         assert!(b1 == bk, "model bytes differ with {k} threads");
         assert!(p1.iter().zip(&pk).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
+    // the single-row path (trees walked in lock-step) gives the batch path's bits
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(77)).unwrap();
+    for i in (0..5000).step_by(7) {
+        let row: Vec<f64> = (0..6).map(|j| x[(i, j)]).collect();
+        assert_eq!(m.predict_row(&row).unwrap().to_bits(), p1[i].to_bits(), "row {i}");
+    }
     // a different seed gives a different forest
     let other = p.fit(TrainSet::new(x.as_ref(), &y), Seed(78)).unwrap();
     assert!(persist::to_bytes(persist::Kind::Regressor, &other).unwrap() != b1);
@@ -200,7 +205,7 @@ fn leaf_rules_hold() {
         count[t.leaf_of(|f| x[(i, f)])] += 1;
     }
     for (node, &c) in count.iter().enumerate() {
-        if t.feature[node] == tree::LEAF {
+        if t.is_leaf(node) {
             assert!(c >= 7, "leaf {node} has {c} rows");
         }
     }
@@ -269,10 +274,54 @@ fn bad_input_gives_errors_not_panics() {
     let m = rf.fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap();
     let mut bad = m.clone();
     let mut t = bad.forest.trees()[0].clone();
-    t.left[0] = 10_000;
+    t.nodes[0].left = 10_000;
     let mut trees = bad.forest.trees().to_vec();
     trees[0] = t;
     bad.forest = Forest::from_parts(trees, m.forest.n_features());
     let bytes = persist::to_bytes(persist::Kind::Regressor, &bad).unwrap();
     assert!(persist::from_bytes::<RandomForestRegressorModel>(&bytes, persist::Kind::Regressor).is_err());
+}
+
+#[test]
+fn a_zero_weight_row_is_the_same_as_an_absent_row() {
+    let (x, y) = simulate(120, 3, 0.4, 61, |r| r[0] - 2.0 * r[2] * r[1]);
+    let dropped: Vec<usize> = (0..120).filter(|i| i % 4 == 1).collect();
+    let w: Vec<f64> = (0..120).map(|i| if dropped.contains(&i) { 0.0 } else { 1.0 + (i % 3) as f64 }).collect();
+    let kept: Vec<usize> = (0..120).filter(|i| !dropped.contains(i)).collect();
+    let xk = Mat::from_fn(kept.len(), 3, |i, j| x[(kept[i], j)]);
+    let yk: Vec<f64> = kept.iter().map(|&i| y[i]).collect();
+    let wk: Vec<f64> = kept.iter().map(|&i| w[i]).collect();
+    let mut p = exact(3);
+    p.max_features = MaxFeatures::Count(2);
+    let a = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(8)).unwrap();
+    let b = p.fit(TrainSet::weighted(xk.as_ref(), &yk, &wk), Seed(8)).unwrap();
+    // same splits, thresholds and leaf values, bit for bit
+    assert_eq!(a.forest.trees(), b.forest.trees());
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+    #[test]
+    fn predictions_are_weighted_means_within_the_target_range(
+        seed in 0u64..1000,
+        n in 2usize..60,
+        depth in 1usize..6,
+        bootstrap in proptest::bool::ANY,
+    ) {
+        let mut rng = Seed(seed).rng();
+        let x = Mat::from_fn(n, 2, |_, _| (rng.random::<f64>() * 8.0).floor());
+        let y: Vec<f64> = (0..n).map(|_| rng.random::<f64>() * 10.0 - 5.0).collect();
+        let w: Vec<f64> = (0..n).map(|_| if rng.random::<f64>() < 0.2 { 1e-4 } else { rng.random::<f64>() }).collect();
+        let mut p = reg(5);
+        p.max_depth = Some(depth);
+        p.bootstrap = bootstrap;
+        let m = p.fit(TrainSet::weighted(x.as_ref(), &y, &w), Seed(seed)).unwrap();
+        let (lo, hi) = y.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        for t in m.forest.trees() {
+            proptest::prop_assert!(t.depth() <= depth);
+            proptest::prop_assert!(t.value.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9));
+        }
+        let pred = m.predict(x.as_ref()).unwrap();
+        proptest::prop_assert!(pred.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9));
+    }
 }

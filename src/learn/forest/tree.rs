@@ -1,42 +1,63 @@
-//! A fitted decision tree in flat arrays (structure of arrays), and its prediction.
+//! A fitted decision tree in flat arrays, and its prediction.
 //!
-//! Node `t` is internal when `feature[t] != LEAF`; a row `x` goes to `left[t]` when
-//! `x[feature[t]] <= threshold[t]` and to `right[t]` otherwise; a leaf predicts `value[t]`, the
-//! weighted mean of its training targets `sum w_i y_i / sum w_i` (for 0/1 targets, the weighted
-//! class-1 frequency). Node 0 is the root; children are always created after their parent, so
-//! the arrays are in depth-first creation order. Walking a tree touches a few small contiguous
-//! arrays and never allocates.
+//! Node `t` is a 16-byte record `(threshold, feature, left)` in one array; its right child is
+//! `left + 1` (children are created in pairs). A row `x` at split node `t` moves to
+//! `left + [x[feature] > threshold]`. A leaf points to itself (`left == t`) with threshold
+//! `+inf`, so every finite row stays there: a walk can advance a fixed number of steps without
+//! branching on leaves, and several rows can walk one tree in lock-step, overlapping their
+//! memory latencies (the batch path walks [`LANES`] rows at a time). A second array holds
+//! `value[t]`, the weighted mean target of node `t`'s training rows `sum w_i y_i / sum w_i`
+//! (for 0/1 targets, the weighted class-1 frequency); leaves predict it. Node 0 is the root;
+//! children are created after their parent. Walks never allocate.
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
-/// The `feature` marker of a leaf.
-pub const LEAF: u32 = u32::MAX;
+/// Rows walked together through one tree in batch prediction.
+pub const LANES: usize = 8;
+
+/// One node: rows with `x[feature] <= threshold` go to `left`, the others to `left + 1`.
+/// A leaf has `left` equal to its own index and `threshold = +inf`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Split threshold (`+inf` at leaves).
+    pub threshold: f64,
+    /// Split feature (0 at leaves).
+    pub feature: u32,
+    /// Left child (the node itself at leaves); the right child is `left + 1`.
+    pub left: u32,
+}
 
 /// A fitted tree.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
-    /// Split feature per node ([`LEAF`] for leaves).
-    pub feature: Vec<u32>,
-    /// Split threshold per node (0 for leaves): rows with `x <= threshold` go left.
-    pub threshold: Vec<f64>,
-    /// Left child per node (0 for leaves).
-    pub left: Vec<u32>,
-    /// Right child per node (0 for leaves).
-    pub right: Vec<u32>,
-    /// Weighted mean target of the node's training rows (the prediction at leaves).
+    /// The nodes, root first.
+    pub nodes: Vec<Node>,
+    /// Weighted mean target of each node's training rows (the prediction at leaves).
     pub value: Vec<f64>,
 }
 
 impl Tree {
     /// Number of nodes.
     pub fn n_nodes(&self) -> usize {
-        self.feature.len()
+        self.nodes.len()
+    }
+
+    /// Whether node `t` is a leaf.
+    #[inline]
+    pub fn is_leaf(&self, t: usize) -> bool {
+        self.nodes[t].left as usize == t
     }
 
     /// Number of leaves.
     pub fn n_leaves(&self) -> usize {
-        self.feature.iter().filter(|&&f| f == LEAF).count()
+        (0..self.n_nodes()).filter(|&t| self.is_leaf(t)).count()
+    }
+
+    /// `(feature, threshold, left, right)` of split node `t`; `None` at a leaf.
+    pub fn split(&self, t: usize) -> Option<(usize, f64, usize, usize)> {
+        let n = self.nodes[t];
+        (!self.is_leaf(t)).then(|| (n.feature as usize, n.threshold, n.left as usize, n.left as usize + 1))
     }
 
     /// Depth of the deepest leaf (a lone root has depth 0).
@@ -44,33 +65,26 @@ impl Tree {
         let mut depth = vec![0usize; self.n_nodes()];
         let mut max = 0;
         for t in 0..self.n_nodes() {
-            if self.feature[t] != LEAF {
-                for c in [self.left[t], self.right[t]] {
-                    depth[c as usize] = depth[t] + 1;
-                    max = max.max(depth[t] + 1);
-                }
+            if let Some((_, _, l, r)) = self.split(t) {
+                depth[l] = depth[t] + 1;
+                depth[r] = depth[t] + 1;
+                max = max.max(depth[t] + 1);
             }
         }
         max
     }
 
-    /// Appends a node (a leaf until [`Tree::set_split`]) and returns its index.
+    /// Appends a leaf and returns its index.
     pub(crate) fn push_leaf(&mut self, value: f64) -> u32 {
-        self.feature.push(LEAF);
-        self.threshold.push(0.0);
-        self.left.push(0);
-        self.right.push(0);
+        let t = self.nodes.len() as u32;
+        self.nodes.push(Node { threshold: f64::INFINITY, feature: 0, left: t });
         self.value.push(value);
-        (self.feature.len() - 1) as u32
+        t
     }
 
-    /// Turns leaf `t` into a split node.
-    pub(crate) fn set_split(&mut self, t: u32, feature: u32, threshold: f64, left: u32, right: u32) {
-        let t = t as usize;
-        self.feature[t] = feature;
-        self.threshold[t] = threshold;
-        self.left[t] = left;
-        self.right[t] = right;
+    /// Turns leaf `t` into a split whose children are `left` and `left + 1`.
+    pub(crate) fn set_split(&mut self, t: u32, feature: u32, threshold: f64, left: u32) {
+        self.nodes[t as usize] = Node { threshold, feature, left };
     }
 
     /// The leaf a row reaches, reading feature `f` through `get(f)`.
@@ -78,11 +92,11 @@ impl Tree {
     pub fn leaf_of(&self, get: impl Fn(usize) -> f64) -> usize {
         let mut t = 0usize;
         loop {
-            let f = self.feature[t];
-            if f == LEAF {
+            let n = self.nodes[t];
+            if n.left as usize == t {
                 return t;
             }
-            t = if get(f as usize) <= self.threshold[t] { self.left[t] } else { self.right[t] } as usize;
+            t = self.step(t, &get);
         }
     }
 
@@ -98,40 +112,78 @@ impl Tree {
         self.value[self.leaf_of(|f| x[(i, f)])]
     }
 
-    /// Checks the structure of a tree read from outside (a model file): every child index is in
-    /// range and larger than its parent (so walks terminate), and split features are `< d`.
-    pub fn is_well_formed(&self, d: usize) -> bool {
-        let n = self.feature.len();
-        if n == 0 || [self.threshold.len(), self.left.len(), self.right.len(), self.value.len()] != [n; 4] {
-            return false;
+    /// Adds the predictions for rows `first..first + N` of `x` to `out`, walking the rows in
+    /// lock-step until all reach leaves (finite features required).
+    #[inline]
+    pub fn add_lanes<const N: usize>(&self, x: MatRef<'_, f64>, first: usize, out: &mut [f64; N]) {
+        let mut t = [0usize; N];
+        loop {
+            let mut moved = false;
+            for (lane, tl) in t.iter_mut().enumerate() {
+                let next = self.step(*tl, |f| x[(first + lane, f)]);
+                moved |= next != *tl;
+                *tl = next;
+            }
+            if !moved {
+                break;
+            }
         }
-        (0..n).all(|t| {
-            let f = self.feature[t];
-            f == LEAF
-                || ((f as usize) < d
-                    && [self.left[t], self.right[t]].iter().all(|&c| (c as usize) > t && (c as usize) < n))
-        })
+        for (o, &tl) in out.iter_mut().zip(&t) {
+            *o += self.value[tl];
+        }
+    }
+
+    /// One step of a walk from node `t` for a row read through `get` (a leaf stays put).
+    #[inline]
+    pub fn step(&self, t: usize, get: impl Fn(usize) -> f64) -> usize {
+        let n = self.nodes[t];
+        n.left as usize + usize::from(get(n.feature as usize) > n.threshold)
+    }
+
+    /// Checks the structure of a tree read from outside (a model file): leaves have an infinite
+    /// threshold, split children are in range and after their parent (so walks terminate), and
+    /// split features are `< d`.
+    pub fn is_well_formed(&self, d: usize) -> bool {
+        let n = self.nodes.len();
+        n > 0
+            && self.value.len() == n
+            && self.nodes.iter().enumerate().all(|(t, node)| {
+                let l = node.left as usize;
+                if l == t {
+                    node.threshold == f64::INFINITY && node.feature == 0
+                } else {
+                    l > t && l + 1 < n && (node.feature as usize) < d && !node.threshold.is_nan()
+                }
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::Mat;
 
     #[test]
     fn walks_to_the_right_leaf() {
         let mut t = Tree::default();
         let root = t.push_leaf(0.5);
         let l = t.push_leaf(1.0);
-        let r = t.push_leaf(2.0);
-        t.set_split(root, 1, 0.25, l, r);
+        t.push_leaf(2.0);
+        t.set_split(root, 1, 0.25, l);
         assert_eq!(t.predict_slice(&[9.0, 0.25]), 1.0);
         assert_eq!(t.predict_slice(&[9.0, 0.26]), 2.0);
         assert_eq!((t.n_nodes(), t.n_leaves(), t.depth()), (3, 2, 1));
+        assert_eq!(t.split(0), Some((1, 0.25, 1, 2)));
         assert!(t.is_well_formed(2));
         assert!(!t.is_well_formed(1));
         let mut bad = t.clone();
-        bad.left[0] = 0;
+        bad.nodes[0].left = 2;
         assert!(!bad.is_well_formed(2));
+        let x = Mat::from_fn(LANES, 2, |i, _| i as f64 * 0.05);
+        let mut out = [1.0; LANES];
+        t.add_lanes(x.as_ref(), 0, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(*o, 1.0 + t.predict_slice(&[0.0, i as f64 * 0.05]));
+        }
     }
 }
