@@ -16,6 +16,7 @@
 //! | --- | --- |
 //! | [`cli`] | the `meta-router` command line |
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
+//! | [`sim`] | the HealthBench-like simulator with known psi and delta |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
 //! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
 //! | [`router`] | the serving router: score, threshold, decide, save/load |

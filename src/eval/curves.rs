@@ -17,7 +17,7 @@
 //! This is the expectation over every tie-breaking order, so the curve does not depend on the
 //! order of the test rows, and a constant score gives `EG = 0` exactly up to rounding.
 //!
-//! **Paper protocol** ([`paper_gain_into`]), as in the authors' reference script: the
+//! **Paper protocol** ([`CurveScratch::paper_gain_into`]), as in the authors' reference script: the
 //! cumulative gold gain in score order is followed only while `psi_hat > 0` (a router stops
 //! sending queries to the primary model where it predicts no gain; beyond that share of the
 //! test rows the cumulative gain stays flat), and the baseline is the cumulative gain of one
