@@ -16,6 +16,7 @@
 //! | --- | --- |
 //! | [`cli`] | the `meta-router` command line |
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
+//! | [`sim`] | the HealthBench-like simulator with known psi and delta |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
 //! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
 //! | [`router`] | the serving router: score, threshold, decide, save/load |
@@ -45,6 +46,7 @@ pub mod par;
 pub mod persist;
 pub mod rng;
 pub mod router;
+pub mod sim;
 
 pub use error::{Error, Result};
 pub use rng::Seed;

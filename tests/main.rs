@@ -10,3 +10,4 @@ mod linear;
 mod reference;
 mod router;
 mod stability;
+mod study;

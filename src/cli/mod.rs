@@ -7,6 +7,8 @@
 pub mod fit;
 pub mod learn;
 pub mod route;
+pub mod simulate;
+pub mod study;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -29,6 +31,10 @@ pub struct Cli {
 pub enum Command {
     /// Fit one learner on a CSV, predict a test CSV, report time and quality.
     Learn(learn::LearnArgs),
+    /// Write a simulated table with known truth (x1..xd, gs, pb, psi, delta).
+    Simulate(simulate::SimulateArgs),
+    /// Monte-Carlo study of routers on a CSV or the built-in simulator.
+    Study(Box<study::StudyArgs>),
     /// Fit the debiased router on gold and preference labels and save it.
     Fit(Box<fit::FitArgs>),
     /// Score queries with a saved router and decide primary or alternative per row.
@@ -42,6 +48,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Learn(a) => learn::run(a),
+        Command::Simulate(a) => simulate::run(a),
+        Command::Study(a) => study::run(*a),
         Command::Fit(a) => fit::run(*a),
         Command::Route(a) => route::run(a),
     }

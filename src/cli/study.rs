@@ -1,0 +1,244 @@
+//! `meta-router study`: the Monte-Carlo study of routers ([`crate::eval::study`]) on a CSV or on
+//! the built-in simulator, with a table (or one JSON object) on stdout and optional files.
+//!
+//! Without `--data` the table comes from [`crate::sim`] with `--n` rows and the seed `--seed`
+//! (the same table `meta-router simulate --seed S` writes). With `--data`, the gold and preference
+//! label columns are named by `--gold-col` / `--pref-col`; `psi` and `delta` columns (or those
+//! named by `--psi-col` / `--delta-col`) are used as the truth when present; features are the
+//! `--features` patterns, or every other column.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use crate::causal::{Align, FinalStage, Protocol, RouterConfig};
+use crate::cli::simulate::sim_params;
+use crate::data::{ColumnRoles, read_csv};
+use crate::error::{Error, Result};
+use crate::eval::study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
+use crate::learn::RegressorSpec;
+use crate::rng::Seed;
+
+/// Arguments of `meta-router study`.
+#[derive(Debug, Args)]
+pub struct StudyArgs {
+    /// A CSV with both labels on every row (default: the built-in simulator).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The gold-label column of `--data`.
+    #[arg(long, default_value = "gs")]
+    pub gold_col: String,
+    /// The preference-label column of `--data`.
+    #[arg(long, default_value = "pb")]
+    pub pref_col: String,
+    /// Feature columns: comma list of names or globs, e.g. 'x*' or 'embd.PC*' (default: every
+    /// column without another role).
+    #[arg(long)]
+    pub features: Option<String>,
+    /// The true-psi column (required when given; by default `psi` is used if present).
+    #[arg(long)]
+    pub psi_col: Option<String>,
+    /// The true-delta column, gold scale (required when given; by default `delta` if present).
+    #[arg(long)]
+    pub delta_col: Option<String>,
+    /// Rows of the simulated table (without `--data`).
+    #[arg(long, default_value_t = 5000)]
+    pub n: usize,
+    /// Simulator parameters, `name=value` (repeatable; without `--data`).
+    #[arg(long = "sim-param", value_name = "NAME=VALUE")]
+    pub sim_params: Vec<String>,
+    /// Gold-labelled training rows per round.
+    #[arg(long, default_value_t = 100)]
+    pub gold: usize,
+    /// Test rows per round.
+    #[arg(long, default_value_t = 500)]
+    pub test: usize,
+    /// Monte-Carlo rounds.
+    #[arg(long, default_value_t = 200)]
+    pub rounds: usize,
+    /// The learner of psi and of the nuisances (default: rf when built in, else ridge).
+    #[arg(long)]
+    pub learner: Option<String>,
+    /// Learner parameters, `name=value` (repeatable; applied to the psi and nuisance learners).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Routers to evaluate, comma separated (default: all, and `random`).
+    #[arg(long)]
+    pub routers: Option<String>,
+    /// `crossfit` (default) or `paper` (the authors' reference protocol for training and curves).
+    #[arg(long, default_value = "crossfit")]
+    pub protocol: String,
+    /// Cross-fitting folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Scale alignment: none, amplitude, std (default), wasserstein.
+    #[arg(long)]
+    pub align: Option<String>,
+    /// Final stage of the meta-learners: `auto` (selected by cross-validated loss, the default)
+    /// or a regressor name, e.g. `ridge`.
+    #[arg(long, default_value = "auto")]
+    pub final_stage: String,
+    /// Final-stage learner parameters, `name=value` (repeatable; with a named `--final-stage`).
+    #[arg(long = "final-param", value_name = "NAME=VALUE")]
+    pub final_params: Vec<String>,
+    /// Principal components fitted per round on the training rows only.
+    #[arg(long)]
+    pub pca: Option<usize>,
+    /// Seed of every random choice (and of the simulated table).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Write summary.json, curves.csv, rounds.csv and efficiency_gain.svg into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
+    let Some(path) = &args.data else {
+        let p = sim_params(args.n, &args.sim_params)?;
+        let data = p.simulate(Seed(args.seed))?;
+        return Ok((data.into(), format!("simulator (n {}, seed {})", p.n, args.seed)));
+    };
+    if !args.sim_params.is_empty() {
+        return Err(Error::param("study", "--sim-param", "applies to the built-in simulator, not to --data"));
+    }
+    let mut roles = ColumnRoles::with_features(args.features.as_deref());
+    roles.numeric = vec![args.gold_col.clone(), args.pref_col.clone()];
+    roles.numeric.extend(args.psi_col.iter().cloned());
+    roles.numeric.extend(args.delta_col.iter().cloned());
+    let psi_col = args.psi_col.clone().unwrap_or_else(|| "psi".into());
+    let delta_col = args.delta_col.clone().unwrap_or_else(|| "delta".into());
+    if args.psi_col.is_none() {
+        roles.optional_numeric.push(psi_col.clone());
+    }
+    if args.delta_col.is_none() {
+        roles.optional_numeric.push(delta_col.clone());
+    }
+    let d = read_csv(path, &roles)?;
+    d.check_finite_features()?;
+    for c in [&args.gold_col, &args.pref_col, &psi_col, &delta_col] {
+        if d.numeric.contains_key(c.as_str()) {
+            d.check_finite_column(c)?;
+        }
+    }
+    let take = |c: &str| d.numeric.get(c).cloned();
+    let data = StudyData {
+        gold: d.column(&args.gold_col)?.to_vec(),
+        pref: d.column(&args.pref_col)?.to_vec(),
+        psi: take(&psi_col),
+        delta: take(&delta_col),
+        scale: None,
+        x: d.x,
+    };
+    Ok((data, path.display().to_string()))
+}
+
+fn config(args: &StudyArgs) -> Result<StudyConfig> {
+    let mut router = RouterConfig::default();
+    if let Some(name) = &args.learner {
+        router.learner = RegressorSpec::from_name(name).map_err(|_| {
+            Error::param(
+                "study",
+                "--learner",
+                format!("unknown learner `{name}`; known: {}", RegressorSpec::NAMES.join(", ")),
+            )
+        })?;
+    }
+    router.learner.set_params(&args.params)?;
+    router.nuisance = router.learner.clone();
+    router.n_folds = args.folds;
+    router.protocol = Protocol::from_name(&args.protocol)?;
+    if args.final_stage == "auto" {
+        if !args.final_params.is_empty() {
+            return Err(Error::param("study", "--final-param", "needs a named --final-stage, not `auto`"));
+        }
+    } else {
+        let mut spec = RegressorSpec::from_name(&args.final_stage).map_err(|_| {
+            Error::param(
+                "study",
+                "--final-stage",
+                format!("unknown final stage `{}`; known: auto, {}", args.final_stage, RegressorSpec::NAMES.join(", ")),
+            )
+        })?;
+        spec.set_params(&args.final_params)?;
+        router.final_stage = FinalStage::Fixed(spec);
+    }
+    if let Some(a) = &args.align {
+        router.align = Align::from_name(a)?;
+    }
+    let curves = match router.protocol {
+        Protocol::Paper => CurveProtocol::Paper,
+        Protocol::CrossFit => CurveProtocol::Standard,
+    };
+    let routers = match &args.routers {
+        Some(list) => StudyRouter::parse_list(list)?,
+        None => StudyRouter::all(),
+    };
+    Ok(StudyConfig {
+        n_gold: args.gold,
+        n_test: args.test,
+        rounds: args.rounds,
+        routers,
+        router,
+        curves,
+        pca: args.pca,
+        progress: !args.quiet,
+    })
+}
+
+/// Runs `meta-router study`.
+///
+/// # Errors
+/// Unreadable or invalid data, bad settings (named), a failed round.
+pub fn run(args: StudyArgs) -> Result<()> {
+    let cfg = config(&args)?;
+    let (data, source) = load(&args)?;
+    let t0 = Instant::now();
+    let outcome = run_study(&data, &cfg, Seed(args.seed))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let summary = outcome.summary()?;
+    if let Some(dir) = &args.out {
+        let title = format!(
+            "{source}: {} gold, {} test, {} rounds, learner {}, protocol {}",
+            cfg.n_gold,
+            cfg.n_test,
+            cfg.rounds,
+            cfg.router.learner.name(),
+            args.protocol
+        );
+        summary.write_dir(&outcome, dir, &title)?;
+    }
+    if args.json {
+        let mut obj = summary.to_json();
+        obj.insert("seconds".into(), json!(seconds));
+        println!("{}", Value::Object(obj));
+        if let Some(dir) = &args.out {
+            eprintln!("wrote {}", dir.display());
+        }
+    } else {
+        println!(
+            "study on {source}: {} rounds, {} gold + {} preference training rows, {} test rows, learner {}",
+            cfg.rounds,
+            cfg.n_gold,
+            data.n_rows() - cfg.n_gold - cfg.n_test,
+            cfg.n_test,
+            cfg.router.learner.name()
+        );
+        print!("{}", summary.table());
+        println!("{seconds:.1} s");
+        if let Some(dir) = &args.out {
+            println!(
+                "figure: {}; also summary.json, curves.csv, rounds.csv there",
+                dir.join("efficiency_gain.svg").display()
+            );
+        }
+    }
+    Ok(())
+}
