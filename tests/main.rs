@@ -4,6 +4,7 @@ mod alloc;
 mod causal;
 mod cli;
 mod corpus;
+mod determinism;
 mod forest;
 mod gbm;
 mod linear;

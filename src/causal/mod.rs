@@ -37,5 +37,5 @@ pub use final_stage::{FinalChoice, FinalStage};
 pub use nuisance::{DrOutcome, Overlap, Propensity};
 pub use routers::{
     Diagnostics, FittedRouter, Protocol, RouterConfig, RouterData, RouterKind, TrainedRouter, default_learner,
-    default_propensity_classifier, train_router, train_router_with, validate_data,
+    default_propensity_classifier, router_learner, train_router, train_router_with, validate_data,
 };

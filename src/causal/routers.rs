@@ -137,13 +137,29 @@ impl Protocol {
     }
 }
 
-/// The default learner: the first of `rf`, `ridge`, `constant` compiled into this build (the
-/// paper's default is the random forest).
+/// The default learner: the paper's random forest for nuisances and routers (100 trees,
+/// `max_depth` 20, `max_features` sqrt; scikit-learn's `RandomForestRegressor` defaults
+/// otherwise).
 pub fn default_learner() -> RegressorSpec {
-    ["rf", "ridge"]
-        .iter()
-        .find_map(|n| RegressorSpec::from_name(n).ok())
-        .unwrap_or(RegressorSpec::Constant(crate::learn::constant::ConstantParams {}))
+    let mut spec = RegressorSpec::from_name("rf").unwrap_or(RegressorSpec::Constant(Default::default()));
+    // The three settings are valid for the forest by construction; a failure would leave the
+    // forest's own defaults, which are valid too.
+    let _ = spec.set_params(&["n_estimators=100", "max_depth=20", "max_features=sqrt"]);
+    spec
+}
+
+/// The learner a router uses when named on the command line: `None` and `rf` give
+/// [`default_learner`] (the paper's forest; further `--param`s override it), any other name its
+/// own defaults.
+///
+/// # Errors
+/// [`Error::InvalidParam`] for an unknown name, listing the known ones.
+pub fn router_learner(name: Option<&str>) -> Result<RegressorSpec> {
+    match name {
+        None => Ok(default_learner()),
+        Some(n) if n == default_learner().name() => Ok(default_learner()),
+        Some(n) => RegressorSpec::from_name(n),
+    }
 }
 
 /// The default propensity classifier for [`Propensity::Estimated`]: `logistic` when compiled

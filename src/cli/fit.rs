@@ -101,10 +101,7 @@ pub struct FitArgs {
 }
 
 fn learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
-    let mut spec = match name {
-        Some(n) => RegressorSpec::from_name(n)?,
-        None => crate::causal::default_learner(),
-    };
+    let mut spec = crate::causal::router_learner(name)?;
     spec.set_params(params)?;
     spec.validate()?;
     Ok(spec)
