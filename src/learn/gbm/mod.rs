@@ -198,6 +198,7 @@ pub struct HgbcParams(pub HgbParams);
 
 /// A fitted additive ensemble of trees on the raw-score scale.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "EnsembleData")]
 pub struct Ensemble {
     /// The initial constant score `F_0`.
     pub init: f64,
@@ -211,6 +212,44 @@ pub struct Ensemble {
     pub train_loss: Vec<f64>,
     /// The same on the validation split (empty without early stopping).
     pub validation_loss: Vec<f64>,
+}
+
+/// The serde form of [`Ensemble`]: decoded first, then checked by [`Ensemble::try_from`], so a
+/// crafted or corrupt model file is refused at load time instead of panicking at prediction.
+#[derive(Deserialize)]
+struct EnsembleData {
+    init: f64,
+    trees: Vec<Tree>,
+    n_features: usize,
+    n_iter: usize,
+    train_loss: Vec<f64>,
+    validation_loss: Vec<f64>,
+}
+
+impl TryFrom<EnsembleData> for Ensemble {
+    type Error = String;
+
+    /// Every tree well formed over `n_features` columns (see [`Tree::check`]), a finite initial
+    /// score, and `n_iter == trees.len()`.
+    fn try_from(e: EnsembleData) -> std::result::Result<Self, String> {
+        if !e.init.is_finite() {
+            return Err(format!("initial score {} is not finite", e.init));
+        }
+        if e.n_iter != e.trees.len() {
+            return Err(format!("{} iterations recorded for {} trees", e.n_iter, e.trees.len()));
+        }
+        for (k, t) in e.trees.iter().enumerate() {
+            t.check(e.n_features).map_err(|m| format!("tree {k}: {m}"))?;
+        }
+        Ok(Ensemble {
+            init: e.init,
+            trees: e.trees,
+            n_features: e.n_features,
+            n_iter: e.n_iter,
+            train_loss: e.train_loss,
+            validation_loss: e.validation_loss,
+        })
+    }
 }
 
 impl Ensemble {

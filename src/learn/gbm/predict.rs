@@ -103,6 +103,40 @@ impl Tree {
         self.leaf_value[self.leaf_of(value)]
     }
 
+    /// Checks the structure of a tree read from outside (a model file): one more leaf than
+    /// internal nodes, finite leaf values, split features `< n_features`, non-NaN thresholds,
+    /// and child references in range and after their parent (so every walk ends at a leaf).
+    ///
+    /// # Errors
+    /// A message naming the first defect.
+    pub fn check(&self, n_features: usize) -> std::result::Result<(), String> {
+        if self.leaf_value.len() != self.nodes.len() + 1 {
+            return Err(format!("{} leaves for {} internal nodes", self.leaf_value.len(), self.nodes.len()));
+        }
+        if let Some(v) = self.leaf_value.iter().find(|v| !v.is_finite()) {
+            return Err(format!("leaf value {v} is not finite"));
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.feature as usize >= n_features {
+                return Err(format!("node {i} splits on feature {} of {n_features}", n.feature));
+            }
+            if n.threshold.is_nan() {
+                return Err(format!("node {i} has a NaN threshold"));
+            }
+            for c in [n.left, n.right] {
+                let ok = if c < 0 {
+                    (!c as usize) < self.leaf_value.len()
+                } else {
+                    (c as usize) > i && (c as usize) < self.nodes.len()
+                };
+                if !ok {
+                    return Err(format!("node {i} has child reference {c} out of range"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Depth of the deepest leaf (0 for a single leaf).
     pub fn depth(&self) -> usize {
         fn walk(t: &Tree, c: i32) -> usize {
