@@ -61,7 +61,7 @@ pub struct FitArgs {
     #[arg(long)]
     pub classifier: Option<String>,
     /// The propensity clip eps for `--propensity estimated`.
-    #[arg(long, default_value_t = crate::causal::nuisance::DEFAULT_CLIP)]
+    #[arg(long, default_value_t = crate::causal::nuisance::DEFAULT_CLIP, allow_negative_numbers = true)]
     pub clip: f64,
     /// Scale alignment: none, amplitude, std or wasserstein.
     #[arg(long, default_value = "std")]
@@ -86,10 +86,10 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Store this decision threshold w (route to primary when psi_hat > w).
-    #[arg(long, conflicts_with = "usage")]
+    #[arg(long, conflicts_with = "usage", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Store the threshold that routes this share of the training queries to the primary model.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub usage: Option<f64>,
     /// Print the summary as one JSON object (router, learner, fit_seconds, scale, threshold,
     /// usage, diagnostics) instead of text.

@@ -145,8 +145,22 @@ pub fn run(args: LearnArgs) -> Result<()> {
         }
     }
     let eval = test.as_ref().unwrap_or(&train);
+    // Cell-level checks here, so errors name the file, line and column (the learners' own checks
+    // can only name a matrix row and column).
+    let allow_missing = matches!(args.learner.as_str(), "hgb" | "hgbc");
+    for d in [Some(&train), test.as_ref()].into_iter().flatten() {
+        d.check_features(allow_missing)?;
+        if ClassifierSpec::NAMES.contains(&args.learner.as_str()) {
+            if let Some(t) = &args.target {
+                d.check_column(t, |v| v == 0.0 || v == 1.0, "classifier target must be 0 or 1")?;
+            }
+        }
+    }
     let weights = match &args.weight {
-        Some(w) => Some(train.column(w)?),
+        Some(w) => {
+            train.check_column(w, |v| v.is_finite() && v >= 0.0, "sample weight must be a finite number >= 0")?;
+            Some(train.column(w)?)
+        }
         None => None,
     };
     let seed = Seed(args.seed);

@@ -25,13 +25,13 @@ pub struct RouteArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Route to primary when psi_hat > W.
-    #[arg(long, conflicts_with = "usage")]
+    #[arg(long, conflicts_with = "usage", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Calibrate the threshold so this share of the queries goes to the primary model.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub usage: Option<f64>,
     /// Utility weight of cost (with the cost columns).
-    #[arg(long, requires_all = ["cost_primary_col", "cost_alternative_col"])]
+    #[arg(long, requires_all = ["cost_primary_col", "cost_alternative_col"], allow_negative_numbers = true)]
     pub lambda: Option<f64>,
     /// Per-query cost of the primary model (column name).
     #[arg(long, requires = "lambda")]

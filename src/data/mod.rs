@@ -91,6 +91,47 @@ impl Dataset {
         Ok(())
     }
 
+    /// Checks the features for a learner: every value finite, or, when `allow_missing` (for
+    /// learners that route missing values, such as boosting), NaN allowed but no infinity.
+    ///
+    /// # Errors
+    /// [`Error::Csv`] naming the file, line and column of the first offending value.
+    pub fn check_features(&self, allow_missing: bool) -> Result<()> {
+        if !allow_missing {
+            return self.check_finite_features();
+        }
+        for (j, name) in self.feature_names.iter().enumerate() {
+            self.check_values(
+                name,
+                self.x.col_as_slice(j),
+                |v| !v.is_infinite(),
+                "infinite value where a number or a missing value is required",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Checks every value of a loaded column with `ok`, naming the file line and column of the
+    /// first value that fails, with `what` as the message.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] when the column was not loaded; [`Error::Csv`] at the first failure.
+    pub fn check_column(&self, name: &str, ok: impl Fn(f64) -> bool, what: &str) -> Result<()> {
+        self.check_values(name, self.column(name)?, ok, what)
+    }
+
+    fn check_values(&self, name: &str, v: &[f64], ok: impl Fn(f64) -> bool, what: &str) -> Result<()> {
+        match v.iter().position(|&x| !ok(x)) {
+            Some(i) => Err(Error::Csv {
+                path: self.path.clone(),
+                line: Some(i as u64 + 2),
+                column: Some(name.to_string()),
+                msg: format!("{what} (found {})", v[i]),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Checks a numeric column is finite, naming the file line and column.
     ///
     /// # Errors
