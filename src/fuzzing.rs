@@ -54,16 +54,7 @@ pub fn model_bytes(data: &[u8]) {
 pub fn model_payload(data: &[u8]) {
     let Some((&which, payload)) = data.split_first() else { return };
     let kind = if which % 2 == 0 { Kind::Regressor } else { Kind::Classifier };
-    let version = env!("CARGO_PKG_VERSION").as_bytes();
-    let mut file = Vec::with_capacity(34 + version.len() + payload.len());
-    file.extend_from_slice(&persist::MAGIC);
-    file.extend_from_slice(&persist::FORMAT_VERSION.to_le_bytes());
-    file.extend_from_slice(&(kind as u32).to_le_bytes());
-    file.extend_from_slice(&(version.len() as u16).to_le_bytes());
-    file.extend_from_slice(version);
-    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    file.extend_from_slice(&persist::fnv1a64(payload).to_le_bytes());
-    file.extend_from_slice(payload);
+    let file = persist::frame(kind, payload);
     model_bytes(&file);
 }
 

@@ -28,17 +28,6 @@ pub struct ConstantModel {
     pub n_features: usize,
 }
 
-/// Weighted mean of `y` (weights all one when `None`).
-pub fn weighted_mean(y: &[f64], w: Option<&[f64]>) -> f64 {
-    let (mut s, mut sw) = (0.0, 0.0);
-    for (i, &v) in y.iter().enumerate() {
-        let wi = w.map_or(1.0, |w| w[i]);
-        s += wi * v;
-        sw += wi;
-    }
-    s / sw
-}
-
 impl Params for ConstantParams {
     fn learner_name(&self) -> &'static str {
         "constant"
@@ -55,7 +44,7 @@ impl Regressor for ConstantParams {
     type Model = ConstantModel;
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<ConstantModel> {
         check::train_set(&data)?;
-        Ok(ConstantModel { value: weighted_mean(data.y, data.weights), n_features: data.n_features() })
+        Ok(ConstantModel { value: crate::linalg::stats::mean(data.y, data.weights), n_features: data.n_features() })
     }
 }
 
@@ -100,7 +89,7 @@ impl Classifier for PriorParams {
     fn fit(&self, data: TrainSet<'_>, _seed: Seed) -> Result<PriorModel> {
         check::train_set(&data)?;
         check::binary_target(&data)?;
-        Ok(PriorModel { p1: weighted_mean(data.y, data.weights), n_features: data.n_features() })
+        Ok(PriorModel { p1: crate::linalg::stats::mean(data.y, data.weights), n_features: data.n_features() })
     }
 }
 

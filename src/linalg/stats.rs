@@ -22,9 +22,15 @@ pub fn sigmoid(x: f64) -> f64 {
     }
 }
 
-/// Weighted mean (weights all one when `None`).
+/// Weighted mean `sum w_i v_i / sum w_i` (weights all one when `None`), accumulated in index order.
 pub fn mean(v: &[f64], w: Option<&[f64]>) -> f64 {
-    crate::learn::constant::weighted_mean(v, w)
+    let (mut s, mut sw) = (0.0, 0.0);
+    for (i, &x) in v.iter().enumerate() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        s += wi * x;
+        sw += wi;
+    }
+    s / sw
 }
 
 /// Weighted population variance `sum w (v - mean)^2 / sum w` (two-pass).

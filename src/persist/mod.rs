@@ -75,6 +75,12 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 pub fn to_bytes<T: Serialize>(kind: Kind, value: &T) -> Result<Vec<u8>> {
     let payload = bincode::serde::encode_to_vec(value, bincode::config::standard())
         .map_err(|e| Error::model_file(None, format!("cannot encode: {e}")))?;
+    Ok(frame(kind, &payload))
+}
+
+/// Puts the header (magic, format version, kind, crate version, length, checksum) in front of an
+/// encoded payload.
+pub fn frame(kind: Kind, payload: &[u8]) -> Vec<u8> {
     let version = env!("CARGO_PKG_VERSION").as_bytes();
     let mut out = Vec::with_capacity(34 + version.len() + payload.len());
     out.extend_from_slice(&MAGIC);
@@ -83,9 +89,9 @@ pub fn to_bytes<T: Serialize>(kind: Kind, value: &T) -> Result<Vec<u8>> {
     out.extend_from_slice(&(version.len() as u16).to_le_bytes());
     out.extend_from_slice(version);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a64(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.extend_from_slice(&fnv1a64(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
 }
 
 fn take<'a>(bytes: &'a [u8], at: &mut usize, n: usize, what: &str) -> std::result::Result<&'a [u8], String> {

@@ -104,7 +104,7 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
         max_features: p.max_features.resolve(d),
         impurity_scale: if task == Task::Classification { 2.0 } else { 1.0 },
     };
-    let fallback = crate::learn::constant::weighted_mean(data.y, data.weights);
+    let fallback = crate::linalg::stats::mean(data.y, data.weights);
     let ranks = Ranks::new(data.x);
     let grown = par::map_indexed(p.n_estimators, |k| {
         let mut rng = seed.indexed(stream::TREE, k as u64).rng();

@@ -250,7 +250,7 @@ impl Classifier for LogisticParams {
         };
         let mut theta = vec![0.0; nt.n_params()];
         if self.fit_intercept {
-            let p1 = crate::learn::constant::weighted_mean(data.y, data.weights);
+            let p1 = crate::linalg::stats::mean(data.y, data.weights);
             theta[nf] = (p1 / (1.0 - p1)).ln();
             nt.eta.fill(theta[nf]);
         }

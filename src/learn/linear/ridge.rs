@@ -151,7 +151,7 @@ impl Centring {
         let sum_w = data.weights.map_or(data.n_samples() as f64, |w| w.iter().sum());
         if fit_intercept {
             let means = column_means(data.x, data.weights);
-            let y_mean = crate::learn::constant::weighted_mean(data.y, data.weights);
+            let y_mean = crate::linalg::stats::mean(data.y, data.weights);
             Centring { means, y_mean, sum_w }
         } else {
             Centring { means: vec![0.0; data.n_features()], y_mean: 0.0, sum_w }
