@@ -31,11 +31,18 @@ pub fn try_map_indexed<T: Send, E: Send, F: Fn(usize) -> Result<T, E> + Sync + S
 /// parallel. Each output element is written by exactly one call, so the result is
 /// independent of the thread count.
 pub fn for_each_row_block<F: Fn(usize, &mut [f64]) + Sync + Send>(out: &mut [f64], f: F) {
-    if out.len() <= ROW_BLOCK {
+    for_each_block_of(out, ROW_BLOCK, f);
+}
+
+/// Like [`for_each_row_block`] with blocks of `rows` rows (at least 1), for callers whose best
+/// block size depends on the shape of their data (not on the thread count).
+pub fn for_each_block_of<F: Fn(usize, &mut [f64]) + Sync + Send>(out: &mut [f64], rows: usize, f: F) {
+    let rows = rows.max(1);
+    if out.len() <= rows {
         f(0, out);
         return;
     }
-    out.par_chunks_mut(ROW_BLOCK).enumerate().for_each(|(b, chunk)| f(b * ROW_BLOCK, chunk));
+    out.par_chunks_mut(rows).enumerate().for_each(|(b, chunk)| f(b * rows, chunk));
 }
 
 #[cfg(test)]
@@ -63,5 +70,15 @@ mod tests {
             }
         });
         assert!(out.iter().enumerate().all(|(i, &x)| x == i as f64));
+        for rows in [0, 1, 7, 100, 1000] {
+            let mut out = vec![0.0; 537];
+            for_each_block_of(&mut out, rows, |start, block| {
+                assert!(block.len() <= rows.max(1));
+                for (k, o) in block.iter_mut().enumerate() {
+                    *o += (start + k) as f64;
+                }
+            });
+            assert!(out.iter().enumerate().all(|(i, &x)| x == i as f64), "blocks of {rows}");
+        }
     }
 }

@@ -34,6 +34,9 @@ thread_local! {
 #[serde(try_from = "ForestData")]
 pub struct Forest {
     trees: Vec<Tree>,
+    /// `trees[k].depth()`, the steps a walk of tree `k` needs (derived, not stored in files).
+    #[serde(skip)]
+    depths: Vec<usize>,
     n_features: usize,
     feature_importances: Vec<f64>,
     oob_prediction: Option<Vec<f64>>,
@@ -61,6 +64,7 @@ impl TryFrom<ForestData> for Forest {
             return Err(format!("tree {k} is malformed"));
         }
         Ok(Forest {
+            depths: depths(&f.trees),
             trees: f.trees,
             n_features: f.n_features,
             feature_importances: f.feature_importances,
@@ -68,6 +72,25 @@ impl TryFrom<ForestData> for Forest {
             oob_score: f.oob_score,
         })
     }
+}
+
+/// The depth of each tree.
+fn depths(trees: &[Tree]) -> Vec<usize> {
+    trees.iter().map(Tree::depth).collect()
+}
+
+/// Rows per prediction block for `d` features: the largest power of two whose row-major copy
+/// (`8 d` bytes a row) fits in 4 MiB, within 512..=16,384. Each block walks every tree, so a
+/// tree's nodes are fetched once per block: larger blocks fetch trees less often, until the
+/// block's rows no longer stay in cache between trees. Measured with 100 trees of depth 20 and
+/// 50 features, 100,000 rows on 2 cores: 4,096-row blocks 0.29 s, 8,192 0.21 s, 16,384 0.21 s,
+/// 25,000 0.22 s, 50,000 0.46 s (forest of 16,000-node trees); with 73,000-node trees 4,096
+/// rows 0.57 s, 8,192 0.44 s, 16,384 0.48 s. The block size changes no result: every row sums
+/// its trees in index order whatever the blocks.
+pub(crate) fn block_rows(d: usize) -> usize {
+    let fit = (4usize << 20) / (8 * d.max(1));
+    let pow2 = if fit == 0 { 1 } else { 1usize << fit.ilog2() };
+    pow2.clamp(512, 16_384)
 }
 
 /// Which score the out-of-bag estimate reports.
@@ -155,7 +178,14 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
     } else {
         vec![0.0; d]
     };
-    let mut forest = Forest { trees, n_features: d, feature_importances, oob_prediction: None, oob_score: None };
+    let mut forest = Forest {
+        depths: depths(&trees),
+        trees,
+        n_features: d,
+        feature_importances,
+        oob_prediction: None,
+        oob_score: None,
+    };
     if p.oob_score {
         let oob = forest.oob_predict(data.x, &inbags);
         forest.oob_score = oob_score(data.y, &oob, task);
@@ -187,7 +217,14 @@ impl Forest {
     /// A forest from trees alone (no importances or OOB figures), for tests.
     #[cfg(test)]
     pub(crate) fn from_parts(trees: Vec<Tree>, n_features: usize) -> Forest {
-        Forest { trees, n_features, feature_importances: vec![0.0; n_features], oob_prediction: None, oob_score: None }
+        Forest {
+            depths: depths(&trees),
+            trees,
+            n_features,
+            feature_importances: vec![0.0; n_features],
+            oob_prediction: None,
+            oob_score: None,
+        }
     }
 
     /// The fitted trees, in index order.
@@ -247,44 +284,47 @@ impl Forest {
         check::finite_matrix("features", x)?;
         let k = self.trees.len() as f64;
         let d = x.ncols();
-        par::for_each_row_block(out, |start, block| {
+        par::for_each_block_of(out, block_rows(d), |start, block| {
             // Walks read one row's features at each step; in a column-major matrix those sit a
             // column apart, so the block is first copied row-major into this thread's scratch
             // (reused across calls: no allocation once warm). Measured on reg_100k_50 (100 trees,
-            // depth 20, 100,000 rows, A/B on one loaded machine): 1.55 s before, 1.10 s after. Walking
-            // 1,024-row sub-blocks through every tree (features kept in L2) was slower (1.8 s).
+            // depth 20, 100,000 rows, A/B on one loaded machine): 1.55 s before, 1.10 s after;
+            // walking a plain slice rather than a strided view saved another 10%.
             let rows = block.len();
             ROW_MAJOR.with(|cell| {
                 let mut scratch = cell.borrow_mut();
-                if x.col_stride() == 1 {
-                    self.add_block(x.subrows(start, rows), block, k);
-                } else {
-                    if scratch.len() < rows * d {
-                        scratch.resize(rows * d, 0.0);
-                    }
-                    for j in 0..d {
-                        let col = x.col(j);
-                        for r in 0..rows {
-                            scratch[r * d + j] = col[start + r];
-                        }
-                    }
-                    let view = MatRef::from_row_major_slice(&scratch[..rows * d], rows, d);
-                    self.add_block(view, block, k);
+                if scratch.len() < rows * d {
+                    scratch.resize(rows * d, 0.0);
                 }
+                let scratch = &mut scratch[..rows * d];
+                for j in 0..d {
+                    let col = x.col(j).subrows(start, rows);
+                    for (r, v) in col.iter().enumerate() {
+                        scratch[r * d + j] = *v;
+                    }
+                }
+                self.add_block(scratch, d, block, k);
             });
         });
         Ok(())
     }
 
-    /// Mean over trees for the rows of `x` (a block), written into `block`.
-    fn add_block(&self, x: MatRef<'_, f64>, block: &mut [f64], k: f64) {
+    /// Mean over trees for the rows of `x` (a row-major block of `d` features a row), written
+    /// into `block`.
+    fn add_block(&self, x: &[f64], d: usize, block: &mut [f64], k: f64) {
         block.fill(0.0);
-        for t in &self.trees {
+        for (t, &steps) in self.trees.iter().zip(&self.depths) {
+            // Stream the tree into cache first when the walks would touch a good share of it
+            // (a sweep costs about an eighth of the same lines missed one at a time); a
+            // handful of rows walks a large tree faster without.
+            if block.len() * steps * 8 >= t.n_nodes() {
+                t.prefetch();
+            }
             for (c, lane) in block.chunks_mut(LANES).enumerate() {
-                let first = c * LANES;
+                let rows = &x[c * LANES * d..];
                 match <&mut [f64; LANES]>::try_from(&mut *lane) {
-                    Ok(full) => t.add_lanes(x, first, full),
-                    Err(_) => lane.iter_mut().enumerate().for_each(|(r, o)| *o += t.predict_at(x, first + r)),
+                    Ok(full) => t.add_lanes(steps, rows, d, full),
+                    Err(_) => lane.iter_mut().enumerate().for_each(|(r, o)| *o += t.predict_slice(&rows[r * d..])),
                 }
             }
         }
@@ -303,19 +343,15 @@ impl Forest {
         }
         check::finite_slice("features", row)?;
         // LANES trees walk the row in lock-step (independent walks overlap their memory
-        // latencies); leaf values are still added in tree order, as in the batch path.
+        // latencies) for as many steps as the deepest of them needs; leaf values are still added
+        // in tree order, as in the batch path.
         let mut s = 0.0;
-        for group in self.trees.chunks(LANES) {
+        for (group, depths) in self.trees.chunks(LANES).zip(self.depths.chunks(LANES)) {
+            let steps = depths.iter().copied().max().unwrap_or(0);
             let mut t = [0usize; LANES];
-            loop {
-                let mut moved = false;
+            for _ in 0..steps {
                 for (tree, tl) in group.iter().zip(t.iter_mut()) {
-                    let next = tree.step(*tl, |f| row[f]);
-                    moved |= next != *tl;
-                    *tl = next;
-                }
-                if !moved {
-                    break;
+                    *tl = tree.step(*tl, |f| row[f]);
                 }
             }
             for (tree, &tl) in group.iter().zip(&t) {

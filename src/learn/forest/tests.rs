@@ -193,6 +193,33 @@ fn bit_identical_for_any_thread_count() {
 }
 
 #[test]
+fn batch_prediction_is_the_mean_of_plain_walks_for_every_layout() {
+    // 600 features: blocks of 512 rows, so 1,203 rows span three blocks, the last with a
+    // partial group of lanes; the batch path (row-major copies, fixed-step lane walks, tree
+    // prefetch) must give the bits of walking each tree separately and averaging in tree order.
+    let d = 600;
+    assert_eq!(super::fit::block_rows(d), 512);
+    let (x, y) = simulate(1203, d, 0.1, 5, |r| r[0] - 2.0 * r[1] + r[2] * r[3]);
+    let mut p = reg(12);
+    p.max_features = MaxFeatures::Count(40);
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(3)).unwrap();
+    let plain = |row: &[f64]| {
+        let trees = m.forest.trees();
+        trees.iter().fold(0.0, |s, t| s + t.predict_slice(row)) / trees.len() as f64
+    };
+    let want: Vec<f64> = (0..x.nrows()).map(|i| plain(&(0..d).map(|j| x[(i, j)]).collect::<Vec<_>>())).collect();
+    let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&m.predict(x.as_ref()).unwrap()), bits(&want), "column-major input");
+    let xt = x.transpose().to_owned();
+    assert_eq!(bits(&m.predict(xt.transpose()).unwrap()), bits(&want), "row-major input");
+    let sub = x.as_ref().subrows(100, 700);
+    assert_eq!(bits(&m.predict(sub).unwrap()), bits(&want[100..800]), "a row range");
+    let mut one = [0.0];
+    m.predict_into(x.as_ref().subrows(7, 1), &mut one).unwrap();
+    assert_eq!(one[0].to_bits(), want[7].to_bits(), "one row through the batch path");
+}
+
+#[test]
 fn leaf_rules_hold() {
     let (x, y) = simulate(400, 3, 1.0, 31, |r| r[0]);
     let mut p = exact(1);
