@@ -2,7 +2,7 @@
 //! and save the fitted model — without generics or trait objects, so that command-line plans,
 //! the causal core and saved router files stay serde-derivable (enum dispatch).
 //!
-//! Adding a learner is one line in [`regressors!`] or [`classifiers!`]: its CLI name, its params
+//! Adding a learner is one line in `regressors!` or `classifiers!`: its CLI name, its params
 //! type and its fitted model type.
 
 use faer::MatRef;

@@ -161,7 +161,7 @@ const WAYS: usize = 2;
 
 /// Raw scores `F_0 + sum_t f_t(row)` for one row given as a slice.
 ///
-/// [`WAYS`] trees are walked together, one level of each per step, so their independent
+/// `WAYS` trees are walked together, one level of each per step, so their independent
 /// load-compare-load chains overlap; leaf values are still added in tree order.
 #[inline]
 pub fn raw_row(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
