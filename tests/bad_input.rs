@@ -272,7 +272,10 @@ fn bad_input_table() {
         (fit("--data {dep.csv} --label-col lab"), Line("no column `lab`")),
         (fit("--data {dep.csv} --source-col src"), Line("no column `src`")),
         (fit("--data {dep.csv} --features x1,x9"), Line("no column `x9`")),
-        (fit("--data {dep.csv} --weight-col label"), Line("sample weight at row 0 is negative")),
+        (
+            fit("--data {dep.csv} --weight-col label"),
+            Line("line 2, column `label`: sample weight must be a finite number >= 0 (found -"),
+        ),
         // --- parameters
         ("learn --learner foo --data {ok.csv} --target y".into(), Line("unknown learner `foo`")),
         (l("--data {ok.csv} --param zzz=1"), Line("`zzz` for ridge: unknown parameter; ridge takes: alpha")),

@@ -181,7 +181,7 @@ pub fn run(args: FitArgs) -> Result<()> {
     let source = d.source.as_deref().ok_or_else(|| Error::data("no source column was read"))?;
     let weights = match &args.weight_col {
         Some(w) => {
-            d.check_finite_column(w)?;
+            d.check_column(w, |v| v.is_finite() && v >= 0.0, "sample weight must be a finite number >= 0")?;
             Some(d.column(w)?)
         }
         None => None,
