@@ -101,6 +101,19 @@ pub enum Error {
         /// The final convergence measure (e.g. gradient norm).
         residual: f64,
     },
+    /// A feature column too large for f64 arithmetic: its sum of squares (weighted, about its
+    /// mean where the learner centres) overflows, so a Gram matrix, Hessian or SVD of it cannot
+    /// be formed. Roughly `|x| * sqrt(n) > 1e154`.
+    FeatureScale {
+        /// The learner.
+        owner: String,
+        /// 0-based feature column.
+        col: usize,
+        /// The column's name, when the caller knows it (see [`Error::name_features`]).
+        name: Option<String>,
+        /// The largest absolute value in the column.
+        max_abs: f64,
+    },
     /// A linear system could not be solved by any of the fallbacks.
     Singular {
         /// What was being solved.
@@ -132,6 +145,17 @@ impl Error {
     /// Shorthand for [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
+    }
+
+    /// Fills in the names of feature columns that a learner's error gives by index, from the
+    /// caller's column names (the learner sees only a matrix); other errors pass unchanged.
+    pub fn name_features(self, names: &[String]) -> Self {
+        match self {
+            Error::FeatureScale { owner, col, name: None, max_abs } => {
+                Error::FeatureScale { owner, col, name: names.get(col).cloned(), max_abs }
+            }
+            e => e,
+        }
     }
 
     /// Shorthand for [`Error::ModelFile`].
@@ -177,6 +201,17 @@ impl fmt::Display for Error {
                 "{what} did not converge in {iterations} iterations (residual {residual:e}); \
                  raise max_iter or the tolerance"
             ),
+            Error::FeatureScale { owner, col, name, max_abs } => {
+                write!(f, "{owner}: feature column {col}")?;
+                if let Some(name) = name {
+                    write!(f, " (`{name}`)")?;
+                }
+                write!(
+                    f,
+                    " is too large for f64 arithmetic: its sum of squares overflows (largest |value| \
+                     {max_abs:e}); rescale the column"
+                )
+            }
             Error::Singular { what } => write!(f, "singular system in {what}"),
         }
     }

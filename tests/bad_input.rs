@@ -66,6 +66,8 @@ fn write_fixtures(d: &Path) {
     w("constant.csv", "x1,x2,y\n1,2,3\n2,1,3\n3,3,3\n4,0,3\n");
     w("negative_weight.csv", "x1,x2,y,w\n1,2,3,-1\n2,1,4,1\n3,3,5,1\n4,0,7,1\n");
     w("zero_weight.csv", "x1,x2,y,w\n1,2,3,0\n2,1,4,0\n3,3,5,0\n4,0,7,0\n");
+    // finite, but its squares overflow f64 (1e200^2 = 1e400)
+    w("huge_feature.csv", "x1,x2,y\n1,2,0\n2,1e200,1\n3,3,0\n4,0,1\n5,-1,1\n");
 
     // the simulator's table: x1..x50, gs, pb, psi, delta
     let sim = d.join("sim.csv");
@@ -92,6 +94,7 @@ fn write_fixtures(d: &Path) {
     w("dep_nan_label.csv", &edit_csv(&dep, 8, 6, "NaN"));
     w("dep_silver.csv", &edit_csv(&dep, 8, 5, "silver"));
     w("dep_inf_feature.csv", &edit_csv(&dep, 8, 1, "inf"));
+    w("dep_huge_feature.csv", &edit_csv(&dep, 8, 1, "1e200"));
     w("dep_nan_feature.csv", &edit_csv(&dep, 8, 1, "NaN"));
     w("dep_dup_column.csv", &dep.replacen("x2", "x1", 1));
     let lines: Vec<&str> = dep.lines().collect();
@@ -269,6 +272,7 @@ fn bad_input_table() {
         (fit("--data {dep_dup_column.csv}"), Line("line 1, column `x1`: duplicate column name")),
         (fit("--data {dep_inf_feature.csv}"), Line("line 8, column `x2`: infinite value")),
         (fit("--data {dep_nan_feature.csv}"), Line("line 8, column `x2`: missing or NaN value")),
+        (fit("--data {dep_huge_feature.csv}"), Line("feature column 1 (`x2`) is too large for f64 arithmetic")),
         (fit("--data {dep.csv} --label-col lab"), Line("no column `lab`")),
         (fit("--data {dep.csv} --source-col src"), Line("no column `src`")),
         (fit("--data {dep.csv} --features x1,x9"), Line("no column `x9`")),
@@ -308,6 +312,17 @@ fn bad_input_table() {
         (fit("--data {dep.csv} --param alpha=-1"), Line("`alpha` for ridge: must be a finite number >= 0")),
         (fit("--data {dep.csv} --param zzz=1"), Line("`zzz` for ridge: unknown parameter")),
         // --- learners
+        (
+            l("--data {huge_feature.csv}"),
+            Line(
+                "ridge: feature column 1 (`x2`) is too large for f64 arithmetic: its sum of squares overflows (largest |value| 1e200)",
+            ),
+        ),
+        (l("--data {huge_feature.csv} --learner logistic"), Line("logistic: feature column 1 (`x2`) is too large")),
+        (
+            "learn --learner pca --data {huge_feature.csv} --save {out}".into(),
+            Line("pca: feature column 1 (`x2`) is too large for f64 arithmetic"),
+        ),
         (l("--data {one_class.csv} --learner logistic"), Line("single class")),
         (l("--data {one_class.csv} --learner rfc"), Line("single class")),
         (l("--data {one_class.csv} --learner hgbc"), Line("single class")),

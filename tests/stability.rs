@@ -232,3 +232,26 @@ fn propensities_at_the_clip_edges_stay_finite_and_are_reported() {
             .unwrap();
     assert!(raw.iter().any(|&e| e < 0.01) && lr.coef[0] > 1.0);
 }
+
+#[test]
+fn tree_learners_split_features_near_the_largest_f64() {
+    // x1 spans +-1.7e308: split midpoints (a + b) / 2 would overflow if computed naively; the
+    // trees must still separate the signs exactly, while the linear learners refuse the column.
+    let mut rng = Seed(4).rng();
+    let n = 400;
+    let x = Mat::from_fn(n, 2, |_, j| {
+        let u = rng.random::<f64>();
+        if j == 0 { u } else { (2.0 * rng.random::<f64>() - 1.0) * 1.7e308 }
+    });
+    let y: Vec<f64> = (0..n).map(|i| f64::from(x[(i, 1)] > 0.0) + 0.1 * x[(i, 0)]).collect();
+    for name in ["rf", "hgb"] {
+        let spec = RegressorSpec::from_name(name).unwrap();
+        let m = spec.fit(TrainSet::new(x.as_ref(), &y), Seed(1)).unwrap();
+        let p = m.predict(x.as_ref()).unwrap();
+        assert!(p.iter().all(|v| v.is_finite()), "{name}");
+        let wrong = (0..n).filter(|&i| (p[i] > 0.55) != (x[(i, 1)] > 0.0)).count();
+        assert_eq!(wrong, 0, "{name}: rows on the wrong side of the sign split");
+    }
+    let e = RidgeParams::default().fit(TrainSet::new(x.as_ref(), &y), Seed(0)).unwrap_err();
+    assert!(matches!(e, meta_router::Error::FeatureScale { col: 1, .. }), "{e:?}");
+}

@@ -191,7 +191,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         Some(k) => {
             crate::learn::params::at_least("fit", "--pca", k, 1)?;
             let p = PcaParams { n_components: k, ..Default::default() };
-            Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH))?)
+            Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH)).map_err(|e| e.name_features(&d.feature_names))?)
         }
         None => None,
     };
@@ -207,7 +207,9 @@ pub fn run(args: FitArgs) -> Result<()> {
         weights,
     };
     let t0 = std::time::Instant::now();
-    let trained = train_router(kind, &data, &cfg, seed)?;
+    // the learners see the CSV's feature columns unless PCA replaced them by components
+    let names: &[String] = if pca.is_none() { &d.feature_names } else { &[] };
+    let trained = train_router(kind, &data, &cfg, seed).map_err(|e| e.name_features(names))?;
     let fit_seconds = t0.elapsed().as_secs_f64();
     let mut router = Router::new(trained, d.feature_names.clone(), pca)?;
     let usage = match (args.threshold, args.usage) {

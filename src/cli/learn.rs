@@ -97,7 +97,7 @@ fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Res
     train.check_finite_features()?;
     eval.check_finite_features()?;
     let t0 = Instant::now();
-    let model = params.fit(train.x.as_ref(), seed)?;
+    let model = params.fit(train.x.as_ref(), seed).map_err(|e| e.name_features(&train.feature_names))?;
     let fit_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let z = model.transform(eval.x.as_ref())?;
@@ -171,7 +171,9 @@ pub fn run(args: LearnArgs) -> Result<()> {
         spec.validate()?;
         let y = target(&train, &args)?;
         let t0 = Instant::now();
-        let model = spec.fit(TrainSet { x: train.x.as_ref(), y, weights }, seed)?;
+        let model = spec
+            .fit(TrainSet { x: train.x.as_ref(), y, weights }, seed)
+            .map_err(|e| e.name_features(&train.feature_names))?;
         let fit_seconds = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         let pred = model.predict(eval.x.as_ref())?;
@@ -192,7 +194,9 @@ pub fn run(args: LearnArgs) -> Result<()> {
         spec.validate()?;
         let y = target(&train, &args)?;
         let t0 = Instant::now();
-        let model = spec.fit(TrainSet { x: train.x.as_ref(), y, weights }, seed)?;
+        let model = spec
+            .fit(TrainSet { x: train.x.as_ref(), y, weights }, seed)
+            .map_err(|e| e.name_features(&train.feature_names))?;
         let fit_seconds = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         let p = model.predict_proba(eval.x.as_ref())?;

@@ -134,6 +134,25 @@ pub fn finite_matrix(what: &str, x: MatRef<'_, f64>) -> Result<()> {
     Ok(())
 }
 
+/// Checks that every feature column's sum of squares, `sum_i w_i (x_ij - m_j)^2` (about
+/// `means` when given, else about 0; weights all one when `None`), is finite: learners that
+/// form Gram matrices, Hessians or SVDs need it. Values must be finite already.
+///
+/// # Errors
+/// [`Error::FeatureScale`] for the first column that overflows.
+pub fn feature_scale(owner: &str, x: MatRef<'_, f64>, means: Option<&[f64]>, w: Option<&[f64]>) -> Result<()> {
+    for j in 0..x.ncols() {
+        let m = means.map_or(0.0, |m| m[j]);
+        let col = x.col(j);
+        let ss: f64 = (0..x.nrows()).map(|i| w.map_or(1.0, |w| w[i]) * (col[i] - m) * (col[i] - m)).sum();
+        if !ss.is_finite() {
+            let max_abs = col.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            return Err(Error::FeatureScale { owner: owner.to_string(), col: j, name: None, max_abs });
+        }
+    }
+    Ok(())
+}
+
 /// Shape check for prediction: `x` has `n_features` columns and `out` one slot per row.
 ///
 /// # Errors
@@ -174,5 +193,22 @@ mod tests {
         // a class present only with zero weight does not count
         let w = [1.0, 0.0, 1.0];
         assert!(binary_target(&TrainSet::weighted(x.as_ref(), &y, &w)).is_err());
+    }
+
+    #[test]
+    fn feature_scale_names_the_overflowing_column() {
+        // column 1 is a constant 1e200: its deviations from the mean are 0, its raw squares 1e400
+        let x = Mat::from_fn(4, 3, |i, j| [i as f64, 1e200, 1e100 * i as f64][j]);
+        let means = [1.5, 1e200, 1.5e100];
+        assert!(feature_scale("t", x.as_ref(), Some(&means), None).is_ok());
+        let e = feature_scale("t", x.as_ref(), None, None).unwrap_err();
+        assert!(matches!(e, Error::FeatureScale { col: 1, max_abs, .. } if max_abs == 1e200), "{e:?}");
+        let msg = e.name_features(&["a".into(), "b".into(), "c".into()]).to_string();
+        assert!(msg.starts_with("t: feature column 1 (`b`) is too large"), "{msg}");
+        // weights count: 1e100^2 * 9 is finite, times a weight of 1e300 it is not
+        assert!(feature_scale("t", x.as_ref(), Some(&[0.0, 1e200, 0.0]), None).is_ok());
+        let w = [1.0, 1.0, 1.0, 1e300];
+        let e = feature_scale("t", x.as_ref(), Some(&[0.0, 1e200, 0.0]), Some(&w)).unwrap_err();
+        assert!(matches!(e, Error::FeatureScale { col: 2, .. }), "{e:?}");
     }
 }

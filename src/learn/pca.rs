@@ -161,6 +161,12 @@ impl PcaParams {
         let mean = super::linear::column_means(x, None);
         let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
         let total_ss: f64 = (0..d).map(|j| xc.col_as_slice(j).iter().map(|v| v * v).sum::<f64>()).sum();
+        if !total_ss.is_finite() {
+            check::feature_scale("pca", x, Some(&mean), None)?;
+            return Err(Error::data(
+                "pca: the total sum of squares of the centred features overflows f64; rescale them",
+            ));
+        }
         let solver = match self.solver {
             PcaSolver::Auto if n.max(d) > 500 && k >= 1 && (k as f64) < 0.8 * r as f64 => PcaSolver::Randomized,
             PcaSolver::Auto => PcaSolver::Full,

@@ -254,7 +254,7 @@ impl Classifier for LogisticParams {
             theta[nf] = (p1 / (1.0 - p1)).ln();
             nt.eta.fill(theta[nf]);
         }
-        let scale = gradient_scales(&data, self.fit_intercept);
+        let scale = gradient_scales(&data, self.fit_intercept)?;
         let grad_norm = |g: &[f64]| g.iter().zip(&scale).fold(0.0f64, |a, (v, s)| a.max(v.abs() / s)) / sum_w;
         let mut f = nt.objective_along(&theta, 0.0);
         let mut info = LogisticFitInfo { n_iter: 0, grad_norm: f64::INFINITY, converged: false, objective: f };
@@ -322,21 +322,27 @@ impl Classifier for LogisticParams {
 
 /// Per-parameter units of the convergence test: each feature's weighted root mean square (1 for
 /// an all-zero column), then 1 for the intercept when there is one.
-fn gradient_scales(data: &TrainSet<'_>, fit_intercept: bool) -> Vec<f64> {
+///
+/// # Errors
+/// [`Error::FeatureScale`] for a column whose weighted sum of squares overflows.
+fn gradient_scales(data: &TrainSet<'_>, fit_intercept: bool) -> Result<Vec<f64>> {
     let n = data.n_samples();
     let sum_w: f64 = data.weights.map_or(n as f64, |w| w.iter().sum());
-    let mut scale: Vec<f64> = (0..data.n_features())
-        .map(|j| {
-            let col = data.x.col(j);
-            let ss: f64 = (0..n).map(|i| data.weight(i) * col[i] * col[i]).sum();
-            let rms = (ss / sum_w).sqrt();
-            if rms > 0.0 && rms.is_finite() { rms } else { 1.0 }
-        })
-        .collect();
+    let mut scale = Vec::with_capacity(data.n_features() + 1);
+    for j in 0..data.n_features() {
+        let col = data.x.col(j);
+        let ss: f64 = (0..n).map(|i| data.weight(i) * col[i] * col[i]).sum();
+        if !ss.is_finite() {
+            // the Hessian's diagonal would overflow too: name the column rather than fail later
+            check::feature_scale("logistic", data.x, None, data.weights)?;
+        }
+        let rms = (ss / sum_w).sqrt();
+        scale.push(if rms > 0.0 && rms.is_finite() { rms } else { 1.0 });
+    }
     if fit_intercept {
         scale.push(1.0);
     }
-    scale
+    Ok(scale)
 }
 
 impl PredictProba for LogisticModel {

@@ -187,6 +187,7 @@ impl Regressor for RidgeParams {
             let g = gram(data.x, &c.means, data.weights, &[Extra::Column(data.y, c.y_mean)]);
             if (0..d).any(|j| !g[(j, j)].is_finite()) {
                 check::train_set(&data)?;
+                check::feature_scale("ridge", data.x, Some(&c.means), data.weights)?;
             }
             let gxx = g.as_ref().submatrix(0, 0, d, d);
             let gxy: Vec<f64> = (0..d).map(|j| g[(j, d)]).collect();
@@ -206,6 +207,9 @@ impl Regressor for RidgeParams {
             let z = c.scaled_features(&data);
             let zy = c.scaled_target(&data);
             let k = z.as_ref() * z.as_ref().transpose();
+            if (0..n).any(|i| !k[(i, i)].is_finite()) {
+                check::feature_scale("ridge", data.x, Some(&c.means), data.weights)?;
+            }
             let (alpha, cv) = match &self.alphas {
                 Some(grid) => {
                     let spectral = Spectral::new(k.as_ref(), &zy, true)?;
@@ -223,6 +227,7 @@ impl Regressor for RidgeParams {
             }
         };
         if let Some(j) = coef.iter().position(|v| !v.is_finite()) {
+            check::feature_scale("ridge", data.x, Some(&c.means), data.weights)?;
             return Err(Error::Singular { what: format!("ridge solve (coefficient {j} is not finite)") });
         }
         let intercept = if self.fit_intercept {
