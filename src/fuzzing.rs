@@ -10,9 +10,11 @@ use std::path::Path;
 use faer::Mat;
 
 use crate::data::{ColumnRoles, read_csv_from};
+use crate::learn::pca::PcaModel;
 use crate::learn::{ClassifierModel, ClassifierSpec, Predict, PredictProba, RegressorModel, RegressorSpec, TrainSet};
 use crate::persist::{self, Kind};
 use crate::rng::Seed;
+use crate::router::Router;
 
 /// CSV parsing: arbitrary bytes as a CSV file, read with a few role layouts.
 pub fn csv_bytes(data: &[u8]) {
@@ -33,8 +35,9 @@ pub fn csv_bytes(data: &[u8]) {
     }
 }
 
-/// Model-file loading: arbitrary bytes decoded as each artefact kind; a model that decodes must
-/// predict without panicking on a matching input.
+/// Model-file loading: arbitrary bytes decoded as each artefact kind (regressor, classifier,
+/// PCA, router); a model that decodes must predict, transform or route without panicking on a
+/// matching input.
 pub fn model_bytes(data: &[u8]) {
     if let Ok(m) = persist::from_bytes::<RegressorModel>(data, Kind::Regressor) {
         let d = m.n_features().min(1 << 12);
@@ -46,6 +49,23 @@ pub fn model_bytes(data: &[u8]) {
         let x = Mat::<f64>::zeros(2, d);
         let _ = m.predict_proba(x.as_ref());
     }
+    if let Ok(p) = persist::from_bytes::<PcaModel>(data, Kind::Pca) {
+        let d = p.n_features().min(1 << 12);
+        let x = Mat::<f64>::zeros(2, d);
+        if let Ok(z) = p.transform(x.as_ref()) {
+            assert!(z.col_iter().all(|c| c.iter().all(|v| v.is_finite())), "a loaded PCA gave non-finite scores");
+            let _ = p.inverse_transform(z.as_ref());
+        }
+    }
+    if let Ok(r) = persist::from_bytes::<Router>(data, Kind::Router) {
+        let d = r.feature_names.len().min(1 << 12);
+        let row = vec![0.0; d];
+        let mut scratch = vec![0.0; r.scratch_len().min(1 << 12)];
+        let _ = r.score_into(&row, &mut scratch);
+        let _ = r.decide(&row);
+        let x = Mat::<f64>::zeros(2, d);
+        let _ = r.score_batch(x.as_ref(), &mut [0.0; 2]);
+    }
 }
 
 /// Structurally valid files around arbitrary payloads: the header and checksum are made right,
@@ -53,7 +73,12 @@ pub fn model_bytes(data: &[u8]) {
 /// its prediction path. This is what a crafted (not merely corrupted) file can do.
 pub fn model_payload(data: &[u8]) {
     let Some((&which, payload)) = data.split_first() else { return };
-    let kind = if which % 2 == 0 { Kind::Regressor } else { Kind::Classifier };
+    let kind = match which % 4 {
+        0 => Kind::Regressor,
+        1 => Kind::Classifier,
+        2 => Kind::Pca,
+        _ => Kind::Router,
+    };
     let file = persist::frame(kind, payload);
     model_bytes(&file);
 }

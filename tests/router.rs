@@ -54,6 +54,24 @@ fn save_load_scores_bit_identically_and_decides() {
     assert_eq!(spec.name(), "constant");
 }
 
+#[test]
+fn a_crafted_router_file_is_refused_on_load_not_at_each_query() {
+    use meta_router::persist::{Kind, from_bytes, to_bytes};
+    let (r, _) = trained_router();
+    let load = |r: &Router| from_bytes::<Router>(&to_bytes(Kind::Router, r).unwrap(), Kind::Router);
+    assert!(load(&r).is_ok());
+    let mut names_short = r.clone();
+    names_short.feature_names.pop();
+    let e = load(&names_short).unwrap_err();
+    assert!(matches!(e, Error::ModelFile { .. }) && e.to_string().contains("feature names vs model features"), "{e}");
+    let mut nan_threshold = r.clone();
+    nan_threshold.threshold.w = f64::NAN;
+    assert!(matches!(load(&nan_threshold), Err(Error::ModelFile { .. })));
+    let mut zero_scale = r;
+    zero_scale.scale = 0.0;
+    assert!(matches!(load(&zero_scale), Err(Error::ModelFile { .. })));
+}
+
 /// Writes a deployment CSV (features, source, label) from a simulation; returns its path.
 fn deploy_csv(name: &str, edit: impl Fn(usize, &mut Vec<String>)) -> std::path::PathBuf {
     let sim = simulate(Spec { n: 300, d: 2, n_gold: 40, scale: 1.0, noise: 0.3, seed: 5 }, |x| 0.3 * x[0], |_| 0.2);

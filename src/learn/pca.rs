@@ -80,6 +80,7 @@ impl Default for PcaParams {
 /// A fitted PCA. Matrices are stored flat (row-major `n_components x n_features` for the
 /// components) so that the model is serde-derivable.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "PcaFile")]
 pub struct PcaModel {
     n_features: usize,
     n_components: usize,
@@ -95,6 +96,65 @@ pub struct PcaModel {
     mean_projection: Vec<f64>,
     /// The solver actually used (never `Auto`).
     pub solver: PcaSolver,
+}
+
+/// The serialized fields of a [`PcaModel`], checked on load: every array has the length its
+/// shape implies and holds finite values, so a crafted model file cannot make `transform`
+/// index out of range or produce NaN scores.
+#[derive(Deserialize)]
+struct PcaFile {
+    n_features: usize,
+    n_components: usize,
+    mean: Vec<f64>,
+    components: Vec<f64>,
+    singular_values: Vec<f64>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+    mean_projection: Vec<f64>,
+    solver: PcaSolver,
+}
+
+impl TryFrom<PcaFile> for PcaModel {
+    type Error = String;
+    fn try_from(f: PcaFile) -> std::result::Result<Self, String> {
+        let (d, k) = (f.n_features, f.n_components);
+        let sizes = [
+            ("mean", f.mean.len(), d),
+            ("components", f.components.len(), d.checked_mul(k).ok_or("PCA shape overflows")?),
+            ("singular_values", f.singular_values.len(), k),
+            ("explained_variance", f.explained_variance.len(), k),
+            ("explained_variance_ratio", f.explained_variance_ratio.len(), k),
+            ("mean_projection", f.mean_projection.len(), k),
+        ];
+        if d == 0 || k == 0 || k > d {
+            return Err(format!("PCA with {k} components of {d} features"));
+        }
+        if let Some((name, got, want)) = sizes.iter().find(|(_, got, want)| got != want) {
+            return Err(format!("PCA {name} has {got} values, expected {want}"));
+        }
+        let arrays = [
+            &f.mean,
+            &f.components,
+            &f.singular_values,
+            &f.explained_variance,
+            &f.explained_variance_ratio,
+            &f.mean_projection,
+        ];
+        if arrays.iter().any(|a| a.iter().any(|v| !v.is_finite())) {
+            return Err("PCA model holds a non-finite value".into());
+        }
+        Ok(PcaModel {
+            n_features: d,
+            n_components: k,
+            mean: f.mean,
+            components: f.components,
+            singular_values: f.singular_values,
+            explained_variance: f.explained_variance,
+            explained_variance_ratio: f.explained_variance_ratio,
+            mean_projection: f.mean_projection,
+            solver: f.solver,
+        })
+    }
 }
 
 impl Params for PcaParams {
@@ -517,5 +577,50 @@ mod tests {
         assert!(matches!(p.set_param("solver", "arpack"), Err(Error::InvalidParam { .. })));
         p.set_param("solver", "randomized").unwrap();
         assert!(matches!(p.fit(x.as_ref(), Seed(0)), Err(Error::InvalidParam { .. })));
+    }
+
+    #[test]
+    fn a_crafted_model_file_is_refused_on_load() {
+        use crate::persist::{self, Kind};
+        let x = low_rank(30, 5, 3, 8);
+        let m = PcaParams { n_components: 2, ..Default::default() }.fit(x.as_ref(), Seed(1)).unwrap();
+        let bytes = persist::to_bytes(Kind::Pca, &m).unwrap();
+        assert_eq!(persist::from_bytes::<PcaModel>(&bytes, Kind::Pca).unwrap(), m);
+        // the same fields, in the same order, with one thing wrong each time
+        #[derive(Serialize)]
+        struct Fields(usize, usize, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, PcaSolver);
+        let good = || {
+            Fields(
+                m.n_features,
+                m.n_components,
+                m.mean.clone(),
+                m.components.clone(),
+                m.singular_values.clone(),
+                m.explained_variance.clone(),
+                m.explained_variance_ratio.clone(),
+                m.mean_projection.clone(),
+                m.solver,
+            )
+        };
+        let g = good();
+        assert_eq!(persist::to_bytes(Kind::Pca, &g).unwrap(), bytes, "Fields mirrors the file layout");
+        type Edit = fn(&mut Fields);
+        let edits: [(&str, Edit); 6] = [
+            ("components one short", |f| {
+                f.3.pop();
+            }),
+            ("more components than features", |f| f.1 = 6),
+            ("no components", |f| f.1 = 0),
+            ("a NaN in the mean", |f| f.2[1] = f64::NAN),
+            ("a mean projection too long", |f| f.7.push(0.0)),
+            ("a shape that overflows", |f| f.0 = usize::MAX),
+        ];
+        for (what, edit) in edits {
+            let mut f = good();
+            edit(&mut f);
+            let crafted = persist::to_bytes(Kind::Pca, &f).unwrap();
+            let r = persist::from_bytes::<PcaModel>(&crafted, Kind::Pca);
+            assert!(matches!(r, Err(Error::ModelFile { .. })), "{what}: {r:?}");
+        }
     }
 }

@@ -157,13 +157,43 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], kind: Kind) -> std::result::Result<
     if fnv1a64(payload) != sum {
         return Err("checksum mismatch: the file is corrupt".into());
     }
-    let config = bincode::config::standard().with_limit::<{ 1 << 32 }>();
-    let (value, used) = bincode::serde::decode_from_slice::<T, _>(payload, config)
-        .map_err(|e| format!("cannot decode payload: {e}"))?;
+    let (value, used) = decode_limited::<T>(payload).map_err(|e| match e {
+        bincode::error::DecodeError::LimitExceeded => format!(
+            "cannot decode payload: a length in it asks for more memory than the memory limit for a \
+             {}-byte payload (a corrupt or crafted file)",
+            payload.len()
+        ),
+        e => format!("cannot decode payload: {e}"),
+    })?;
     if used != payload.len() {
         return Err(format!("payload has {} trailing bytes", payload.len() - used));
     }
     Ok(value)
+}
+
+/// Decodes with a memory budget tied to the payload's size. bincode allocates a container as
+/// soon as it has read its declared length, so without a budget a few crafted bytes declaring a
+/// 4 GB string make the decoder allocate 4 GB before it finds the bytes missing. The budget (on
+/// bincode's running count of bytes claimed: containers' memory plus bytes read) is 32 times the
+/// payload, rounded up to the next tier (1 MiB, 16 MiB, 256 MiB, 4 GiB, 128 GiB): far above
+/// what a genuine model needs (a forest decodes to about 1.5 times its payload), far below what
+/// a crafted length can ask. bincode takes the limit as a constant, hence the tiers.
+fn decode_limited<T: DeserializeOwned>(payload: &[u8]) -> std::result::Result<(T, usize), bincode::error::DecodeError> {
+    fn with<T: DeserializeOwned, const LIMIT: usize>(
+        payload: &[u8],
+    ) -> std::result::Result<(T, usize), bincode::error::DecodeError> {
+        bincode::serde::decode_from_slice::<T, _>(payload, bincode::config::standard().with_limit::<LIMIT>())
+    }
+    match payload.len() {
+        0..=0x8000 => with::<T, { 1 << 20 }>(payload),
+        0..=0x8_0000 => with::<T, { 1 << 24 }>(payload),
+        0..=0x80_0000 => with::<T, { 1 << 28 }>(payload),
+        0..=0x800_0000 => with::<T, { 1 << 32 }>(payload),
+        #[cfg(target_pointer_width = "64")]
+        _ => with::<T, { 1 << 37 }>(payload),
+        #[cfg(not(target_pointer_width = "64"))]
+        _ => with::<T, { usize::MAX }>(payload),
+    }
 }
 
 /// Writes an artefact to a file.
@@ -204,6 +234,21 @@ mod tests {
     fn round_trip() {
         let m: RegressorModel = from_bytes(&sample(), Kind::Regressor).unwrap();
         assert!(matches!(m, RegressorModel::Constant(c) if c.value == 1.5 && c.n_features == 3));
+    }
+
+    #[test]
+    fn a_crafted_length_cannot_make_the_decoder_allocate_gigabytes() {
+        // a Vec<String> of one string declared 4,000,000,000 bytes long (bincode varint: 0xFC
+        // then a little-endian u32), and nothing after: found by the `payload` fuzz target,
+        // which saw a 4 GB allocation before the missing bytes were noticed
+        let mut payload = vec![1u8, 0xFC];
+        payload.extend_from_slice(&4_000_000_000u32.to_le_bytes());
+        let e = from_bytes::<Vec<String>>(&frame(Kind::Router, &payload), Kind::Router).unwrap_err();
+        assert!(e.to_string().contains("limit"), "{e}");
+        // the budget scales with the payload: a genuine 2 MiB string still decodes
+        let big = "x".repeat(2 << 20);
+        let bytes = to_bytes(Kind::Router, &vec![big.clone()]).unwrap();
+        assert_eq!(from_bytes::<Vec<String>>(&bytes, Kind::Router).unwrap(), vec![big]);
     }
 
     #[test]

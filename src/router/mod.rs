@@ -120,6 +120,7 @@ impl Decision {
 
 /// A router ready to serve.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(try_from = "RouterFile")]
 pub struct Router {
     /// Feature names, in the order a query row must follow.
     pub feature_names: Vec<String>,
@@ -144,22 +145,7 @@ impl Router {
     /// # Errors
     /// [`Error::Shape`] when the feature names, the PCA and the psi model disagree in size.
     pub fn new(trained: TrainedRouter, feature_names: Vec<String>, pca: Option<PcaModel>) -> Result<Self> {
-        let psi_in = trained.psi.n_features();
-        match &pca {
-            Some(p) => {
-                if feature_names.len() != p.n_features() {
-                    return Err(Error::shape("feature names vs PCA features", p.n_features(), feature_names.len()));
-                }
-                if p.n_components() != psi_in {
-                    return Err(Error::shape("PCA components vs psi model features", psi_in, p.n_components()));
-                }
-            }
-            None => {
-                if feature_names.len() != psi_in {
-                    return Err(Error::shape("feature names vs model features", psi_in, feature_names.len()));
-                }
-            }
-        }
+        check_sizes(&feature_names, pca.as_ref(), &trained.psi)?;
         Ok(Router {
             feature_names,
             pca,
@@ -293,6 +279,60 @@ impl Router {
     /// [`Error::Io`]; [`Error::ModelFile`] for a foreign, corrupt or other-version file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         persist::load(path, Kind::Router)
+    }
+}
+
+/// The sizes a router's parts must agree on: one feature name per input column, and the PCA
+/// (when present) between the features and the psi model.
+fn check_sizes(feature_names: &[String], pca: Option<&PcaModel>, psi: &RegressorModel) -> Result<()> {
+    let psi_in = psi.n_features();
+    match pca {
+        Some(p) => {
+            if feature_names.len() != p.n_features() {
+                return Err(Error::shape("feature names vs PCA features", p.n_features(), feature_names.len()));
+            }
+            if p.n_components() != psi_in {
+                return Err(Error::shape("PCA components vs psi model features", psi_in, p.n_components()));
+            }
+        }
+        None => {
+            if feature_names.len() != psi_in {
+                return Err(Error::shape("feature names vs model features", psi_in, feature_names.len()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The serialized fields of a [`Router`], checked on load so that a crafted file is refused
+/// when read rather than failing each query.
+#[derive(Deserialize)]
+struct RouterFile {
+    feature_names: Vec<String>,
+    pca: Option<PcaModel>,
+    kind: RouterKind,
+    psi: RegressorModel,
+    scale: f64,
+    threshold: Threshold,
+    diagnostics: Diagnostics,
+}
+
+impl TryFrom<RouterFile> for Router {
+    type Error = String;
+    fn try_from(f: RouterFile) -> std::result::Result<Self, String> {
+        check_sizes(&f.feature_names, f.pca.as_ref(), &f.psi).map_err(|e| e.to_string())?;
+        if !(f.scale.is_finite() && f.scale > 0.0) || f.threshold.w.is_nan() {
+            return Err(format!("router scale {} or threshold {} out of range", f.scale, f.threshold.w));
+        }
+        Ok(Router {
+            feature_names: f.feature_names,
+            pca: f.pca,
+            kind: f.kind,
+            psi: f.psi,
+            scale: f.scale,
+            threshold: f.threshold,
+            diagnostics: f.diagnostics,
+        })
     }
 }
 
