@@ -88,9 +88,8 @@ fn depths(trees: &[Tree]) -> Vec<usize> {
 /// Without the prefetch 50,000-row blocks took twice as long as 25,000. The block size changes
 /// no result: every row sums its trees in index order whatever the blocks.
 pub(crate) fn block_rows(d: usize) -> usize {
-    let fit = (4usize << 20) / (8 * d.max(1));
-    let pow2 = if fit == 0 { 1 } else { 1usize << fit.ilog2() };
-    pow2.clamp(512, 16_384)
+    let fit = ((4usize << 20) / (8 * d.max(1))).max(1);
+    (1usize << fit.ilog2()).clamp(512, 16_384)
 }
 
 /// Which score the out-of-bag estimate reports.
