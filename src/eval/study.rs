@@ -467,10 +467,10 @@ mod tests {
         // Invalid settings fail before any round, so the observer is never called.
         let calls = AtomicUsize::new(0);
         let bad = StudyConfig { n_test: 1000, ..cfg };
-        assert!(run_study_with(&data, &bad, Seed(4), &|_: usize, _: usize| {
+        let count = |_: usize, _: usize| {
             calls.fetch_add(1, Ordering::Relaxed);
-        })
-        .is_err());
+        };
+        assert!(run_study_with(&data, &bad, Seed(4), &count).is_err());
         assert_eq!(calls.load(Ordering::Relaxed), 0);
     }
 
