@@ -5,7 +5,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use meta_router::Seed;
 use meta_router::causal::{FinalStage, RouterConfig};
 use meta_router::eval::curves::{CurveScratch, GRID};
-use meta_router::eval::study::{StudyConfig, StudyData, run_study};
+use meta_router::eval::{StudyConfig, StudyData, run_study};
 use meta_router::learn::RegressorSpec;
 use meta_router::sim::SimParams;
 use rand::RngExt;

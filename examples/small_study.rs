@@ -4,7 +4,7 @@
 
 use meta_router::Seed;
 use meta_router::causal::RouterConfig;
-use meta_router::eval::study::{StudyConfig, StudyData, StudyRouter, run_study};
+use meta_router::eval::{StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
 use meta_router::sim::SimParams;
 

@@ -5,7 +5,7 @@
 
 use meta_router::Seed;
 use meta_router::causal::{Propensity, RouterConfig, RouterKind, train_router};
-use meta_router::eval::study::{StudyConfig, StudyData, run_study};
+use meta_router::eval::{StudyConfig, StudyData, run_study};
 use meta_router::learn::{ClassifierSpec, Predict, RegressorSpec};
 use meta_router::router::Router;
 use meta_router::sim::SimParams;

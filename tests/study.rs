@@ -5,7 +5,7 @@ use std::process::Command;
 
 use meta_router::Seed;
 use meta_router::causal::{FinalStage, Protocol, RouterConfig};
-use meta_router::eval::study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
+use meta_router::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
 use meta_router::sim::SimParams;
 

@@ -6,18 +6,22 @@
 //! label columns are named by `--gold-col` / `--pref-col`; `psi` and `delta` columns (or those
 //! named by `--psi-col` / `--delta-col`) are used as the truth when present; features are the
 //! `--features` patterns, or every other column.
+//!
+//! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
+//! finished round ([`crate::eval::Progress`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::causal::{Align, FinalStage, Protocol, RouterConfig};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
-use crate::eval::study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
+use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::learn::RegressorSpec;
 use crate::rng::Seed;
 
@@ -190,8 +194,19 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
         router,
         curves,
         pca: args.pca,
-        progress: !args.quiet,
     })
+}
+
+/// A bar of `rounds` steps on stderr when `show` and stderr is a terminal, else a hidden one.
+fn progress_bar(show: bool, rounds: usize) -> ProgressBar {
+    if !show || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(rounds as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rounds (eta {eta})") {
+        b.set_style(style.progress_chars("=> "));
+    }
+    b
 }
 
 /// Runs `meta-router study`.
@@ -201,8 +216,11 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
 pub fn run(args: StudyArgs) -> Result<()> {
     let cfg = config(&args)?;
     let (data, source) = load(&args)?;
+    let bar = progress_bar(!args.quiet, cfg.rounds);
     let t0 = Instant::now();
-    let outcome = run_study(&data, &cfg, Seed(args.seed))?;
+    let outcome = run_study_with(&data, &cfg, Seed(args.seed), &|_: usize, _: usize| bar.inc(1));
+    bar.finish_and_clear();
+    let outcome = outcome?;
     let seconds = t0.elapsed().as_secs_f64();
     let summary = outcome.summary()?;
     if let Some(dir) = &args.out {

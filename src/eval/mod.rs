@@ -1,8 +1,28 @@
-//! Evaluation: prediction metrics, and (for routers) efficiency-gain curves, study summaries
-//! and the study figure.
+//! Evaluation: prediction metrics, and (for routers) efficiency-gain curves and the Monte-Carlo
+//! study.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | [`metrics`] | prediction metrics: R^2, ROC AUC, log loss, RMSE |
+//! | [`curves`] | efficiency-gain curves, their AUC and peak |
+//! | [`study`] | the study's data, settings and runner |
+//! | [`progress`] | the observer told of each finished round |
+//! | [`summary`] | the study's per-round results and their summary (mean, standard error, percentiles) |
+//! | [`report`] | the summary as a table, JSON and CSV |
+//! | [`svg`] | the summary as a figure |
+//! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
+//!
+//! `report` and `svg` read `summary` and not each other.
 
 pub mod curves;
+mod files;
 pub mod metrics;
+pub mod progress;
 pub mod report;
 pub mod study;
+pub mod summary;
 pub mod svg;
+
+pub use progress::{NoProgress, Progress};
+pub use study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study, run_study_with};
+pub use summary::{Round, RouterRound, RouterSummary, StudyOutcome, Summary};

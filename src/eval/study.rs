@@ -26,16 +26,19 @@
 //!
 //! Rounds run in parallel (rayon, one round per task, gathered in round order); inside a round
 //! everything is sequential apart from the learners' own deterministic parallelism. Results are
-//! therefore bit-identical for any thread count. The feature matrix is shared read-only; each
+//! therefore bit-identical for any thread count, and with or without a progress observer
+//! ([`crate::eval::progress`]), which is told of each finished round. The feature matrix is shared read-only; each
 //! round gathers its training and test rows once and every router reads that one copy.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use faer::{Mat, MatRef};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::error::{Error, Result};
 use crate::eval::curves::{CurveScratch, GRID};
-use crate::eval::report::{Round, RouterRound, StudyOutcome};
+use crate::eval::progress::{NoProgress, Progress};
+use crate::eval::summary::{Round, RouterRound, StudyOutcome};
 use crate::learn::check;
 use crate::learn::pca::PcaParams;
 use crate::par;
@@ -181,7 +184,7 @@ pub enum CurveProtocol {
 /// A study's settings.
 ///
 /// Defaults: `n_gold` 100, `n_test` 500, `rounds` 200, every router, the default
-/// [`RouterConfig`], the standard curve protocol, no PCA, no progress bar.
+/// [`RouterConfig`], the standard curve protocol, no PCA.
 #[derive(Clone, Debug)]
 pub struct StudyConfig {
     /// Gold-labelled training rows per round.
@@ -198,8 +201,6 @@ pub struct StudyConfig {
     pub curves: CurveProtocol,
     /// Principal components fitted per round on the training rows (`None`: raw features).
     pub pca: Option<usize>,
-    /// Show a progress bar on stderr (only when stderr is a terminal).
-    pub progress: bool,
 }
 
 impl Default for StudyConfig {
@@ -212,7 +213,6 @@ impl Default for StudyConfig {
             router: RouterConfig::default(),
             curves: CurveProtocol::Standard,
             pca: None,
-            progress: false,
         }
     }
 }
@@ -353,30 +353,35 @@ fn run_round(data: &StudyData, cfg: &StudyConfig, pref_scale: Option<f64>, seed:
     Ok(Round { routers, oracle })
 }
 
-/// Runs a study.
+/// Runs a study, reporting no progress (see [`run_study_with`]).
 ///
 /// # Errors
 /// Invalid data or settings (see [`StudyData::validate`], [`StudyConfig::validate`]), or the
 /// first failing round's error (lowest round index, independent of scheduling).
 pub fn run_study(data: &StudyData, cfg: &StudyConfig, seed: Seed) -> Result<StudyOutcome> {
+    run_study_with(data, cfg, seed, &NoProgress)
+}
+
+/// Runs a study, calling `progress` once per finished round (from the thread that ran it; the
+/// counts `1..=rounds` each once, in any order). The outcome is the same as [`run_study`]'s.
+///
+/// # Errors
+/// As [`run_study`]; when the data or settings are invalid, `progress` is never called.
+pub fn run_study_with(
+    data: &StudyData,
+    cfg: &StudyConfig,
+    seed: Seed,
+    progress: &dyn Progress,
+) -> Result<StudyOutcome> {
     data.validate()?;
     cfg.validate(data.n_rows(), data.x.ncols())?;
     let pref_scale = data.pref_scale();
-    let bar = if cfg.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = ProgressBar::with_draw_target(Some(cfg.rounds as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} rounds (eta {eta})") {
-            b.set_style(style.progress_chars("=> "));
-        }
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let done = AtomicUsize::new(0);
     let rounds = par::try_map_indexed(cfg.rounds, |r| {
         let out = run_round(data, cfg, pref_scale, seed, r);
-        bar.inc(1);
+        progress.round_done(done.fetch_add(1, Ordering::Relaxed) + 1, cfg.rounds);
         out
     });
-    bar.finish_and_clear();
     Ok(StudyOutcome { routers: cfg.routers.iter().map(|r| r.name().to_string()).collect(), rounds: rounds? })
 }
 
@@ -433,6 +438,40 @@ mod tests {
         assert!((est - s).abs() < 0.05 * s, "{est} vs {s}");
         d.delta = None;
         assert_eq!(d.pref_scale(), None);
+    }
+
+    #[test]
+    fn progress_is_told_of_every_round_once_and_changes_nothing() {
+        let data: StudyData = crate::sim::SimParams { n: 600, ..Default::default() }.simulate(Seed(9)).unwrap().into();
+        let ridge = crate::learn::RegressorSpec::from_name("ridge").unwrap();
+        let cfg = StudyConfig {
+            n_gold: 60,
+            n_test: 150,
+            rounds: 6,
+            routers: vec![StudyRouter::Trained(RouterKind::GoldOnly), StudyRouter::Random],
+            router: RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() },
+            ..Default::default()
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let observer = |done: usize, total: usize| {
+            assert_eq!(total, 6);
+            seen.lock().unwrap().push(done);
+        };
+        let observed = run_study_with(&data, &cfg, Seed(4), &observer).unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=6).collect::<Vec<_>>());
+        let plain = run_study(&data, &cfg, Seed(4)).unwrap();
+        assert_eq!(observed, plain);
+        assert_eq!(observed.summary().unwrap(), plain.summary().unwrap());
+        // Invalid settings fail before any round, so the observer is never called.
+        let calls = AtomicUsize::new(0);
+        let bad = StudyConfig { n_test: 1000, ..cfg };
+        let count = |_: usize, _: usize| {
+            calls.fetch_add(1, Ordering::Relaxed);
+        };
+        assert!(run_study_with(&data, &bad, Seed(4), &count).is_err());
+        assert_eq!(calls.load(Ordering::Relaxed), 0);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::eval::curves::{self, AUC_FROM, AUC_TO};
-use crate::eval::report::Summary;
+use crate::eval::summary::Summary;
 
 const W: f64 = 860.0;
 const H: f64 = 620.0;
@@ -208,7 +208,7 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
 mod tests {
     use super::*;
     use crate::eval::curves::GRID;
-    use crate::eval::report::{Round, RouterRound, StudyOutcome};
+    use crate::eval::summary::{Round, RouterRound, StudyOutcome};
 
     #[test]
     fn figure_has_a_band_and_a_line_per_router_and_balanced_tags() {
