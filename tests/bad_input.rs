@@ -144,7 +144,7 @@ fn write_fixtures(d: &Path) {
         d.join("ok.csv").to_str().unwrap(),
         "--target",
         "y",
-        "--save",
+        "--save", // the old spelling of `-o/--out`, a hidden alias
         d.join("regressor.mr").to_str().unwrap(),
     ]);
 }
@@ -249,7 +249,7 @@ const STUDY_DEFAULTS: [(&str, &str); 5] =
 
 #[test]
 fn bad_input_table() {
-    let l = |rest: &str| with_defaults("learn --target y --save {out}", &[("--learner", "ridge")], rest);
+    let l = |rest: &str| with_defaults("learn --target y -o {out}", &[("--learner", "ridge")], rest);
     let s = |rest: &str| with_defaults("study --quiet --out {out}", &STUDY_DEFAULTS, rest);
     let fit = |rest: &str| with_defaults("fit -o {out}", &[("--learner", "ridge")], rest);
     let route = |rest: &str| format!("route --model {{router.mr}} -o {{out}} {rest}");
@@ -281,7 +281,10 @@ fn bad_input_table() {
             Line("line 2, column `label`: sample weight must be a finite number >= 0 (found -"),
         ),
         // --- parameters
-        ("learn --learner foo --data {ok.csv} --target y".into(), Line("unknown learner `foo`")),
+        (
+            "learn --learner foo --data {ok.csv} --target y".into(),
+            Usage("invalid value 'foo' for '--learner <LEARNER>'"),
+        ),
         (l("--data {ok.csv} --param zzz=1"), Line("`zzz` for ridge: unknown parameter; ridge takes: alpha")),
         (l("--data {ok.csv} --param alpha=-1"), Line("`alpha` for ridge: must be a finite number >= 0, got -1")),
         (l("--data {ok.csv} --param alpha"), Line("`alpha` for ridge: expected `name=value`")),
@@ -304,11 +307,12 @@ fn bad_input_table() {
             Line("`n_components` for pca: 5 exceeds"),
         ),
         (
-            l("--data {negative_weight.csv} --weight w"),
+            l("--data {negative_weight.csv} --weight-col w"),
             Line("line 2, column `w`: sample weight must be a finite number >= 0 (found -1)"),
         ),
+        // `--weight`: the old spelling of `--weight-col`, a hidden alias
         (l("--data {zero_weight.csv} --weight w"), Line("sample weights sum to zero")),
-        (fit("--data {dep.csv} --learner foo"), Line("unknown regressor `foo`")),
+        (fit("--data {dep.csv} --learner foo"), Usage("invalid value 'foo' for '--learner <LEARNER>'")),
         (fit("--data {dep.csv} --param alpha=-1"), Line("`alpha` for ridge: must be a finite number >= 0")),
         (fit("--data {dep.csv} --param zzz=1"), Line("`zzz` for ridge: unknown parameter")),
         // --- learners
@@ -320,7 +324,7 @@ fn bad_input_table() {
         ),
         (l("--data {huge_feature.csv} --learner logistic"), Line("logistic: feature column 1 (`x2`) is too large")),
         (
-            "learn --learner pca --data {huge_feature.csv} --save {out}".into(),
+            "learn --learner pca --data {huge_feature.csv} -o {out}".into(),
             Line("pca: feature column 1 (`x2`) is too large for f64 arithmetic"),
         ),
         (l("--data {one_class.csv} --learner logistic"), Line("single class")),
@@ -347,9 +351,14 @@ fn bad_input_table() {
         (fit("--data {dep.csv} --folds 1"), Line("`n_folds` for router: must be >= 2, got 1")),
         (fit("--data {dep_3_gold.csv} --folds 5"), Line("3 gold rows cannot fill 5 folds")),
         (fit("--data {dep.csv} --folds 100"), Line("80 gold rows cannot fill 100 folds")),
-        (fit("--data {dep.csv} --align w9"), Line("unknown alignment `w9`")),
-        (fit("--data {dep.csv} --method magic"), Line("unknown method `magic`")),
-        (fit("--data {dep.csv} --propensity guessed"), Line("unknown `guessed`; known: known, estimated")),
+        (fit("--data {dep.csv} --align w9"), Usage("invalid value 'w9' for '--align <ALIGN>'")),
+        (fit("--data {dep.csv} --method magic"), Usage("invalid value 'magic' for '--method <METHOD>'")),
+        (fit("--data {dep.csv} --propensity guessed"), Usage("[possible values: known, estimated]")),
+        (
+            fit("--data {dep.csv} --final-param alpha=1"),
+            Line("`--final-param` for router: needs a named --final-stage"),
+        ),
+        (fit("--data {dep.csv} --final-stage ridge --final-param zzz=1"), Line("`zzz` for ridge: unknown parameter")),
         (
             fit("--data {dep.csv} --propensity estimated --clip 0.7"),
             Line("`clip` for propensity: must lie in (0, 0.5)"),
@@ -388,11 +397,12 @@ fn bad_input_table() {
         (s("--gold-col GL"), Line("no column `GL`")),
         (s("--pref-col PL"), Line("no column `PL`")),
         (s("--psi-col truth"), Line("no column `truth`")),
-        (s("--learner foo"), Line("unknown learner `foo`")),
+        (s("--learner foo"), Usage("invalid value 'foo' for '--learner <LEARNER>'")),
         (s("--param alpha=-3"), Line("`alpha` for ridge: must be a finite number >= 0, got -3")),
         (s("--folds 1"), Line("`n_folds` for router: must be >= 2, got 1")),
-        (s("--protocol foo"), Line("unknown protocol `foo`")),
-        (s("--final-stage foo"), Line("unknown final stage `foo`")),
+        (s("--protocol foo"), Usage("[possible values: crossfit, paper]")),
+        (s("--final-stage foo"), Usage("invalid value 'foo' for '--final-stage <FINAL_STAGE>'")),
+        (s("--final-param alpha=1"), Line("`--final-param` for router: needs a named --final-stage")),
         (s("--sim-param scale=2"), Line("`--sim-param` for study: applies to the built-in simulator")),
         (s("--data {sim_nan_gs.csv}"), Line("line 8, column `gs`: missing or NaN value")),
         (s("--data {sim_nan_pb.csv}"), Line("line 8, column `pb`: missing or NaN value")),

@@ -89,3 +89,53 @@ fn learn_runs_ridge_logistic_and_pca_on_the_reference_data() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("n_components"));
 }
+
+/// One vocabulary: `--help` lists each flag's choices, shows the one spelling per concept and
+/// hides the old spellings, which still parse.
+#[test]
+fn help_lists_choices_and_hides_the_old_spellings() {
+    let help = |cmd: &str| {
+        let out = bin().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for cmd in ["fit", "study"] {
+        let h = help(cmd);
+        for want in [
+            "- wasserstein:",
+            "- paper:",
+            "- estimated:",
+            "- median:",
+            "- separate:",
+            "[possible values: auto, constant, ridge",
+            "--final-stage <FINAL_STAGE>",
+            "--final-param <NAME=VALUE>",
+            "--nuisance <NUISANCE>",
+            "-o, --out <OUT>",
+        ] {
+            assert!(h.contains(want), "{cmd} --help lacks `{want}`:\n{h}");
+        }
+        assert!(!h.contains("final-learner"), "{h}");
+    }
+    assert!(help("fit").contains("- mean_shift:"));
+    let h = help("learn");
+    assert!(h.contains("--weight-col <WEIGHT_COL>") && h.contains("-o, --out <OUT>"), "{h}");
+    assert!(!h.contains("--save") && !h.contains("--weight <"), "{h}");
+
+    // the old spellings give the same model as the new ones
+    let p = tmp("vocab.csv");
+    std::fs::write(&p, "x1,x2,y,w\n1,2,3,1\n2,1,4,2\n3,3,5,1\n4,0,7,3\n5,1,8,1\n").unwrap();
+    let fit = |flags: &[&str], out: &std::path::Path| {
+        let o = bin()
+            .args(["learn", "--learner", "ridge", "--target", "y", "--data"])
+            .arg(&p)
+            .args(flags)
+            .arg(out)
+            .output();
+        let o = o.unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out).unwrap()
+    };
+    let (old, new) = (tmp("vocab-old.mr"), tmp("vocab-new.mr"));
+    assert_eq!(fit(&["--weight", "w", "--save"], &old), fit(&["--weight-col", "w", "-o"], &new));
+}

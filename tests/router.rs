@@ -200,7 +200,7 @@ fn fit_and_route_bad_input_are_one_line_errors() {
     let (ok, _, err) = run(&["route", "--model", older.to_str().unwrap(), "--data", g, "-o", o]);
     assert!(!ok && err.contains("format version 2"), "{err}");
     let (ok, _, err) = run(&["fit", "--data", g, "--method", "magic", "-o", m]);
-    assert!(!ok && err.contains("unknown method"), "{err}");
+    assert!(!ok && err.contains("invalid value 'magic' for '--method"), "{err}");
     let (ok, _, err) = run(&["fit", "--data", g, "--align", "w9", "-o", m]);
     assert!(!ok && err.contains("wasserstein"), "{err}");
 }

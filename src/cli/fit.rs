@@ -6,25 +6,22 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use crate::causal::{
-    Align, FinalStage, Propensity, Protocol, RouterConfig, RouterData, RouterKind, default_propensity_classifier,
-    train_router,
-};
+use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
+use crate::cli::args::{DataArgs, RouterArgs, SeedArgs};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaParams;
-use crate::learn::{ClassifierSpec, RegressorSpec};
 use crate::rng::{Seed, stream};
 use crate::router::{Router, Threshold};
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]
 pub struct FitArgs {
-    /// Training CSV: features, a source column and a label column.
-    #[arg(long)]
-    pub data: PathBuf,
+    /// Training CSV, features and weights: features, a source column and a label column.
+    #[command(flatten)]
+    pub input: DataArgs,
     /// The column saying which rows carry gold labels (`gold`/`gs`/`1`) and which preference
     /// labels (`pref`/`pb`/`0`).
     #[arg(long, default_value = "source")]
@@ -32,59 +29,19 @@ pub struct FitArgs {
     /// The label column (gold label on gold rows, preference label on preference rows).
     #[arg(long, default_value = "label")]
     pub label_col: String,
-    /// Feature columns: comma list of names or globs (default: every other column).
-    #[arg(long)]
-    pub features: Option<String>,
-    /// A sample-weight column.
-    #[arg(long)]
-    pub weight_col: Option<String>,
-    /// The meta-learner: `dr` or `r` (or a baseline router name: gold_only, pref_only, pooled,
-    /// mean_shift).
-    #[arg(long, default_value = "dr")]
-    pub method: String,
-    /// The psi learner (and the outcome nuisances unless --nuisance is given).
-    #[arg(long)]
-    pub learner: Option<String>,
-    /// Parameters of the psi learner, `name=value` (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// The outcome nuisance learner (default: the psi learner).
-    #[arg(long)]
-    pub nuisance: Option<String>,
-    /// Parameters of the nuisance learner (repeatable).
-    #[arg(long = "nuisance-param", value_name = "NAME=VALUE")]
-    pub nuisance_params: Vec<String>,
-    /// Propensity: `known` (gold share; gold rows drawn at random) or `estimated` (classifier).
-    #[arg(long, default_value = "known")]
-    pub propensity: String,
-    /// The propensity classifier for `--propensity estimated`.
-    #[arg(long)]
-    pub classifier: Option<String>,
-    /// The propensity clip eps for `--propensity estimated`.
-    #[arg(long, default_value_t = crate::causal::nuisance::DEFAULT_CLIP, allow_negative_numbers = true)]
-    pub clip: f64,
-    /// Scale alignment: none, amplitude, std or wasserstein.
-    #[arg(long, default_value = "std")]
-    pub align: String,
-    /// Cross-fitting folds.
-    #[arg(long, default_value_t = 5)]
-    pub folds: usize,
-    /// Cross-fitting repeats.
-    #[arg(long, default_value_t = 1)]
-    pub repeats: usize,
-    /// A fixed final-stage learner (default: selected by cross-validated loss).
-    #[arg(long)]
-    pub final_learner: Option<String>,
-    /// `crossfit` (default) or `paper` (the reference script's protocol).
-    #[arg(long, default_value = "crossfit")]
-    pub protocol: String,
+    /// The meta-learner (`dr`, `r`) or a baseline router.
+    #[arg(long, value_enum, default_value_t = MethodArg::Dr)]
+    pub method: MethodArg,
+    /// How the router is trained.
+    #[command(flatten)]
+    pub router: RouterArgs,
     /// Reduce the features to this many principal components (fitted on the training rows,
     /// stored in the router).
     #[arg(long)]
     pub pca: Option<usize>,
-    /// Seed for every random choice.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
     /// Store this decision threshold w (route to primary when psi_hat > w).
     #[arg(long, conflicts_with = "usage", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
@@ -100,68 +57,45 @@ pub struct FitArgs {
     pub out: PathBuf,
 }
 
-fn learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
-    let mut spec = crate::causal::router_learner(name)?;
-    spec.set_params(params)?;
-    spec.validate()?;
-    Ok(spec)
+/// `--method`: the router `fit` trains (maps to [`RouterKind`]; `all_gold` needs gold labels
+/// on every row, so studies only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// The meta-router with the DR-learner's Delta_hat.
+    Dr,
+    /// The meta-router with the R-learner's Delta_hat.
+    R,
+    /// Gold rows only.
+    #[value(name = "gold_only")]
+    GoldOnly,
+    /// Preference rows only.
+    #[value(name = "pref_only")]
+    PrefOnly,
+    /// Gold and preference rows pooled.
+    Pooled,
+    /// Preference labels shifted by the mean difference, then pooled.
+    #[value(name = "mean_shift")]
+    MeanShift,
+}
+
+impl From<MethodArg> for RouterKind {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::Dr => RouterKind::MetaDr,
+            MethodArg::R => RouterKind::MetaR,
+            MethodArg::GoldOnly => RouterKind::GoldOnly,
+            MethodArg::PrefOnly => RouterKind::PrefOnly,
+            MethodArg::Pooled => RouterKind::Pooled,
+            MethodArg::MeanShift => RouterKind::MeanShift,
+        }
+    }
 }
 
 /// Builds the configuration and router kind from the arguments.
 fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
-    let kind = match args.method.as_str() {
-        "dr" => RouterKind::MetaDr,
-        "r" => RouterKind::MetaR,
-        other => match RouterKind::from_name(other) {
-            Ok(RouterKind::AllGold) | Err(_) => {
-                return Err(Error::param(
-                    "fit",
-                    "--method",
-                    format!("unknown method `{other}`; known: dr, r, gold_only, pref_only, pooled, mean_shift"),
-                ));
-            }
-            Ok(k) => k,
-        },
-    };
-    let psi = learner(args.learner.as_deref(), &args.params)?;
-    let nuisance = match &args.nuisance {
-        Some(n) => learner(Some(n), &args.nuisance_params)?,
-        None => {
-            let mut s = psi.clone();
-            s.set_params(&args.nuisance_params)?;
-            s
-        }
-    };
-    let propensity = match args.propensity.as_str() {
-        "known" => Propensity::Known,
-        "estimated" => {
-            let classifier = match &args.classifier {
-                Some(c) => ClassifierSpec::from_name(c)?,
-                None => default_propensity_classifier(),
-            };
-            Propensity::Estimated { classifier, clip: args.clip }
-        }
-        other => {
-            return Err(Error::param("fit", "--propensity", format!("unknown `{other}`; known: known, estimated")));
-        }
-    };
-    let final_stage = match &args.final_learner {
-        Some(n) => FinalStage::Fixed(RegressorSpec::from_name(n)?),
-        None => FinalStage::Auto,
-    };
-    let cfg = RouterConfig {
-        learner: psi,
-        nuisance,
-        propensity,
-        align: Align::from_name(&args.align)?,
-        n_folds: args.folds,
-        repeats: args.repeats,
-        final_stage,
-        protocol: Protocol::from_name(&args.protocol)?,
-        ..Default::default()
-    };
+    let cfg = args.router.config()?;
     cfg.validate()?;
-    Ok((kind, cfg))
+    Ok((args.method.into(), cfg))
 }
 
 /// Runs `meta-router fit`.
@@ -171,22 +105,22 @@ fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
 /// preference rows, a failed fit, an unwritable output file.
 pub fn run(args: FitArgs) -> Result<()> {
     let (kind, cfg) = plan(&args)?;
-    let mut roles = ColumnRoles::with_features(args.features.as_deref());
+    let mut roles = ColumnRoles::with_features(args.input.features.as_deref());
     roles.numeric.push(args.label_col.clone());
-    roles.numeric.extend(args.weight_col.iter().cloned());
+    roles.numeric.extend(args.input.weight_col.iter().cloned());
     roles.source = Some(args.source_col.clone());
-    let d = read_csv(&args.data, &roles)?;
+    let d = read_csv(&args.input.data, &roles)?;
     d.check_finite_features()?;
     d.check_finite_column(&args.label_col)?;
     let source = d.source.as_deref().ok_or_else(|| Error::data("no source column was read"))?;
-    let weights = match &args.weight_col {
+    let weights = match &args.input.weight_col {
         Some(w) => {
             d.check_column(w, |v| v.is_finite() && v >= 0.0, "sample weight must be a finite number >= 0")?;
             Some(d.column(w)?)
         }
         None => None,
     };
-    let seed = Seed(args.seed);
+    let seed = Seed(args.seed.seed);
     let pca = match args.pca {
         Some(k) => {
             crate::learn::params::at_least("fit", "--pca", k, 1)?;

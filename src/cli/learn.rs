@@ -15,6 +15,7 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::{Map, Value, json};
 
+use crate::cli::args::{DataArgs, LearnerArgs, OutputArgs, SeedArgs};
 use crate::data::{ColumnRoles, Dataset, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::metrics;
@@ -28,36 +29,24 @@ use crate::rng::Seed;
 /// Arguments of `meta-router learn`.
 #[derive(Debug, Args)]
 pub struct LearnArgs {
-    /// The learner: a regressor, a classifier, or `pca`.
-    #[arg(long)]
-    pub learner: String,
-    /// Training CSV (with a header).
-    #[arg(long)]
-    pub data: PathBuf,
+    /// The learner and its parameters.
+    #[command(flatten)]
+    pub model: LearnerArgs,
+    /// Training CSV, features and weights.
+    #[command(flatten)]
+    pub input: DataArgs,
     /// The target column (not needed for pca).
     #[arg(long)]
     pub target: Option<String>,
     /// Test CSV; quality is measured on it (on the training data when absent).
     #[arg(long)]
     pub test: Option<PathBuf>,
-    /// Feature columns: comma list of names or globs (default: every other column).
-    #[arg(long)]
-    pub features: Option<String>,
-    /// A sample-weight column.
-    #[arg(long)]
-    pub weight: Option<String>,
-    /// Learner parameters, `name=value` (repeatable).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Seed for every random choice.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
-    pub json: bool,
-    /// Save the fitted model to this file.
-    #[arg(long)]
-    pub save: Option<PathBuf>,
+    /// The seed.
+    #[command(flatten)]
+    pub seed: SeedArgs,
+    /// `--json`, and `-o/--out FILE` to save the fitted model.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// What was learned and how well.
@@ -70,9 +59,9 @@ struct Report {
 }
 
 fn load(path: &PathBuf, args: &LearnArgs) -> Result<Dataset> {
-    let mut roles = ColumnRoles::with_features(args.features.as_deref());
+    let mut roles = ColumnRoles::with_features(args.input.features.as_deref());
     roles.numeric.extend(args.target.iter().cloned());
-    roles.numeric.extend(args.weight.iter().cloned());
+    roles.numeric.extend(args.input.weight_col.iter().cloned());
     read_csv(path, &roles)
 }
 
@@ -89,7 +78,7 @@ fn target<'a>(d: &'a Dataset, args: &LearnArgs) -> Result<&'a [f64]> {
 /// `reconstruction_error` is `||X - Xhat||^2 / ||X - mean(X)||^2` on the evaluation rows.
 fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Result<Report> {
     let mut params = PcaParams::default();
-    for pair in &args.params {
+    for pair in &args.model.params {
         let (k, v) = pair.split_once('=').ok_or_else(|| Error::param("pca", pair, "expected `name=value`"))?;
         params.set_param(k.trim(), v)?;
     }
@@ -112,7 +101,7 @@ fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Res
             tot += (x[(i, j)] - means[j]).powi(2);
         }
     }
-    if let Some(p) = &args.save {
+    if let Some(p) = &args.output.out {
         persist::save(p, persist::Kind::Pca, &model)?;
     }
     let mut extra = Map::new();
@@ -128,7 +117,7 @@ fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Res
 /// # Errors
 /// Unknown learner or parameter, unreadable or invalid data, a failed fit.
 pub fn run(args: LearnArgs) -> Result<()> {
-    let train = load(&args.data, &args)?;
+    let train = load(&args.input.data, &args)?;
     let test = match &args.test {
         Some(p) => Some(load(p, &args)?),
         None => None,
@@ -147,27 +136,27 @@ pub fn run(args: LearnArgs) -> Result<()> {
     let eval = test.as_ref().unwrap_or(&train);
     // Cell-level checks here, so errors name the file, line and column (the learners' own checks
     // can only name a matrix row and column).
-    let allow_missing = matches!(args.learner.as_str(), "hgb" | "hgbc");
+    let allow_missing = matches!(args.model.learner.as_str(), "hgb" | "hgbc");
     for d in [Some(&train), test.as_ref()].into_iter().flatten() {
         d.check_features(allow_missing)?;
-        if ClassifierSpec::NAMES.contains(&args.learner.as_str()) {
+        if ClassifierSpec::NAMES.contains(&args.model.learner.as_str()) {
             if let Some(t) = &args.target {
                 d.check_column(t, |v| v == 0.0 || v == 1.0, "classifier target must be 0 or 1")?;
             }
         }
     }
-    let weights = match &args.weight {
+    let weights = match &args.input.weight_col {
         Some(w) => {
             train.check_column(w, |v| v.is_finite() && v >= 0.0, "sample weight must be a finite number >= 0")?;
             Some(train.column(w)?)
         }
         None => None,
     };
-    let seed = Seed(args.seed);
+    let seed = Seed(args.seed.seed);
 
-    let report = if RegressorSpec::NAMES.contains(&args.learner.as_str()) {
-        let mut spec = RegressorSpec::from_name(&args.learner)?;
-        spec.set_params(&args.params)?;
+    let report = if RegressorSpec::NAMES.contains(&args.model.learner.as_str()) {
+        let mut spec = RegressorSpec::from_name(&args.model.learner)?;
+        spec.set_params(&args.model.params)?;
         spec.validate()?;
         let y = target(&train, &args)?;
         let t0 = Instant::now();
@@ -179,7 +168,7 @@ pub fn run(args: LearnArgs) -> Result<()> {
         let pred = model.predict(eval.x.as_ref())?;
         let predict_seconds = t1.elapsed().as_secs_f64();
         let value = metrics::r2(target(eval, &args)?, &pred)?;
-        if let Some(p) = &args.save {
+        if let Some(p) = &args.output.out {
             persist::save(p, persist::Kind::Regressor, &model)?;
         }
         let mut extra = Map::new();
@@ -188,9 +177,9 @@ pub fn run(args: LearnArgs) -> Result<()> {
             extra.insert("solver".into(), json!(format!("{:?}", m.solver).to_lowercase()));
         }
         Report { metric: "r2", value, fit_seconds, predict_seconds, extra }
-    } else if ClassifierSpec::NAMES.contains(&args.learner.as_str()) {
-        let mut spec = ClassifierSpec::from_name(&args.learner)?;
-        spec.set_params(&args.params)?;
+    } else if ClassifierSpec::NAMES.contains(&args.model.learner.as_str()) {
+        let mut spec = ClassifierSpec::from_name(&args.model.learner)?;
+        spec.set_params(&args.model.params)?;
         spec.validate()?;
         let y = target(&train, &args)?;
         let t0 = Instant::now();
@@ -209,11 +198,11 @@ pub fn run(args: LearnArgs) -> Result<()> {
             extra.insert("n_iter".into(), json!(m.info.n_iter));
             extra.insert("converged".into(), json!(m.info.converged));
         }
-        if let Some(path) = &args.save {
+        if let Some(path) = &args.output.out {
             persist::save(path, persist::Kind::Classifier, &model)?;
         }
         Report { metric: "auc", value, fit_seconds, predict_seconds, extra }
-    } else if args.learner == "pca" {
+    } else if args.model.learner == "pca" {
         run_pca(&args, &train, eval, seed)?
     } else {
         let mut known: Vec<&str> = RegressorSpec::NAMES.to_vec();
@@ -222,14 +211,14 @@ pub fn run(args: LearnArgs) -> Result<()> {
         return Err(Error::param(
             "learn",
             "--learner",
-            format!("unknown learner `{}`; known: {}", args.learner, known.join(", ")),
+            format!("unknown learner `{}`; known: {}", args.model.learner, known.join(", ")),
         ));
     };
 
     let n_test = test.as_ref().map_or(0, |t| t.n_rows());
-    if args.json {
+    if args.output.json {
         let mut obj = Map::new();
-        obj.insert("learner".into(), json!(args.learner));
+        obj.insert("learner".into(), json!(args.model.learner));
         obj.insert("n_train".into(), json!(train.n_rows()));
         obj.insert("n_test".into(), json!(n_test));
         obj.insert("d".into(), json!(train.x.ncols()));
@@ -241,7 +230,7 @@ pub fn run(args: LearnArgs) -> Result<()> {
         println!("{}", Value::Object(obj));
     } else {
         let on = if test.is_some() { "test" } else { "train" };
-        println!("learner          {}", args.learner);
+        println!("learner          {}", args.model.learner);
         println!("rows             {} train, {} test, {} features", train.n_rows(), n_test, train.x.ncols());
         println!("fit              {:.4} s", report.fit_seconds);
         println!("predict          {:.4} s", report.predict_seconds);

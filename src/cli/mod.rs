@@ -4,6 +4,7 @@
 //! lists them. Errors are printed by [`main_with_args`] as one `error: ...` line on stderr with a
 //! non-zero exit code; nothing a user types reaches a panic.
 
+pub mod args;
 pub mod fit;
 pub mod learn;
 pub mod route;

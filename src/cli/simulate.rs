@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::args::SeedArgs;
 use crate::error::Result;
 use crate::learn::Params;
 use crate::rng::Seed;
@@ -16,9 +17,9 @@ pub struct SimulateArgs {
     /// Number of rows.
     #[arg(long, default_value_t = 5000)]
     pub n: usize,
-    /// Seed of the simulated world and rows.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// The seed of the simulated world and rows.
+    #[command(flatten)]
+    pub seed: SeedArgs,
     /// Simulator parameters, `name=value` (repeatable; see `SimParams`), e.g. `scale=2`.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
@@ -48,7 +49,7 @@ pub fn sim_params(n: usize, pairs: &[String]) -> Result<SimParams> {
 /// Bad parameters, an unwritable output file.
 pub fn run(args: SimulateArgs) -> Result<()> {
     let p = sim_params(args.n, &args.params)?;
-    let data = p.simulate(Seed(args.seed))?;
+    let data = p.simulate(Seed(args.seed.seed))?;
     data.write_csv(&args.out)?;
     eprintln!("wrote {} rows x {} features to {}", p.n, p.d, args.out.display());
     Ok(())

@@ -17,12 +17,12 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::causal::{Align, FinalStage, Protocol, RouterConfig};
+use crate::causal::Protocol;
+use crate::cli::args::{OutputArgs, RouterArgs, SeedArgs};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
-use crate::learn::RegressorSpec;
 use crate::rng::Seed;
 
 /// Arguments of `meta-router study`.
@@ -62,44 +62,22 @@ pub struct StudyArgs {
     /// Monte-Carlo rounds.
     #[arg(long, default_value_t = 200)]
     pub rounds: usize,
-    /// The learner of psi and of the nuisances (default `rf`: the paper's forest, 100 trees, depth 20,
-    /// sqrt features; `--param` overrides).
-    #[arg(long)]
-    pub learner: Option<String>,
-    /// Learner parameters, `name=value` (repeatable; applied to the psi and nuisance learners).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
     /// Routers to evaluate, comma separated (default: all, and `random`).
     #[arg(long)]
     pub routers: Option<String>,
-    /// `crossfit` (default) or `paper` (the authors' reference protocol for training and curves).
-    #[arg(long, default_value = "crossfit")]
-    pub protocol: String,
-    /// Cross-fitting folds.
-    #[arg(long, default_value_t = 5)]
-    pub folds: usize,
-    /// Scale alignment: none, amplitude, std (default), wasserstein.
-    #[arg(long)]
-    pub align: Option<String>,
-    /// Final stage of the meta-learners: `auto` (selected by cross-validated loss, the default)
-    /// or a regressor name, e.g. `ridge`.
-    #[arg(long, default_value = "auto")]
-    pub final_stage: String,
-    /// Final-stage learner parameters, `name=value` (repeatable; with a named `--final-stage`).
-    #[arg(long = "final-param", value_name = "NAME=VALUE")]
-    pub final_params: Vec<String>,
+    /// How the routers are trained (the learner defaults to `rf`: the paper's forest, 100
+    /// trees, depth 20, sqrt features); `--protocol paper` also gives the reference curves.
+    #[command(flatten)]
+    pub router: RouterArgs,
     /// Principal components fitted per round on the training rows only.
     #[arg(long)]
     pub pca: Option<usize>,
-    /// Seed of every random choice (and of the simulated table).
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Print one JSON object instead of the table.
-    #[arg(long)]
-    pub json: bool,
-    /// Write summary.json, curves.csv, rounds.csv and efficiency_gain.svg into this directory.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// The seed (also of the simulated table).
+    #[command(flatten)]
+    pub seed: SeedArgs,
+    /// `--json` and `-o/--out DIR` (summary.json, curves.csv, rounds.csv, efficiency_gain.svg).
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -108,8 +86,8 @@ pub struct StudyArgs {
 fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
     let Some(path) = &args.data else {
         let p = sim_params(args.n, &args.sim_params)?;
-        let data = p.simulate(Seed(args.seed))?;
-        return Ok((data.into(), format!("simulator (n {}, seed {})", p.n, args.seed)));
+        let data = p.simulate(Seed(args.seed.seed))?;
+        return Ok((data.into(), format!("simulator (n {}, seed {})", p.n, args.seed.seed)));
     };
     if !args.sim_params.is_empty() {
         return Err(Error::param("study", "--sim-param", "applies to the built-in simulator, not to --data"));
@@ -146,38 +124,7 @@ fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
 }
 
 fn config(args: &StudyArgs) -> Result<StudyConfig> {
-    let mut router = RouterConfig::default();
-    if let Some(name) = &args.learner {
-        router.learner = crate::causal::router_learner(Some(name)).map_err(|_| {
-            Error::param(
-                "study",
-                "--learner",
-                format!("unknown learner `{name}`; known: {}", RegressorSpec::NAMES.join(", ")),
-            )
-        })?;
-    }
-    router.learner.set_params(&args.params)?;
-    router.nuisance = router.learner.clone();
-    router.n_folds = args.folds;
-    router.protocol = Protocol::from_name(&args.protocol)?;
-    if args.final_stage == "auto" {
-        if !args.final_params.is_empty() {
-            return Err(Error::param("study", "--final-param", "needs a named --final-stage, not `auto`"));
-        }
-    } else {
-        let mut spec = RegressorSpec::from_name(&args.final_stage).map_err(|_| {
-            Error::param(
-                "study",
-                "--final-stage",
-                format!("unknown final stage `{}`; known: auto, {}", args.final_stage, RegressorSpec::NAMES.join(", ")),
-            )
-        })?;
-        spec.set_params(&args.final_params)?;
-        router.final_stage = FinalStage::Fixed(spec);
-    }
-    if let Some(a) = &args.align {
-        router.align = Align::from_name(a)?;
-    }
+    let router = args.router.config()?;
     let curves = match router.protocol {
         Protocol::Paper => CurveProtocol::Paper,
         Protocol::CrossFit => CurveProtocol::Standard,
@@ -218,27 +165,27 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let (data, source) = load(&args)?;
     let bar = progress_bar(!args.quiet, cfg.rounds);
     let t0 = Instant::now();
-    let outcome = run_study_with(&data, &cfg, Seed(args.seed), &|_: usize, _: usize| bar.inc(1));
+    let outcome = run_study_with(&data, &cfg, Seed(args.seed.seed), &|_: usize, _: usize| bar.inc(1));
     bar.finish_and_clear();
     let outcome = outcome?;
     let seconds = t0.elapsed().as_secs_f64();
     let summary = outcome.summary()?;
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output.out {
         let title = format!(
             "{source}: {} gold, {} test, {} rounds, learner {}, protocol {}",
             cfg.n_gold,
             cfg.n_test,
             cfg.rounds,
             cfg.router.learner.name(),
-            args.protocol
+            args.router.protocol.name()
         );
         summary.write_dir(&outcome, dir, &title)?;
     }
-    if args.json {
+    if args.output.json {
         let mut obj = summary.to_json();
         obj.insert("seconds".into(), json!(seconds));
         println!("{}", Value::Object(obj));
-        if let Some(dir) = &args.out {
+        if let Some(dir) = &args.output.out {
             eprintln!("wrote {}", dir.display());
         }
     } else {
@@ -252,7 +199,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
         );
         print!("{}", summary.table());
         println!("{seconds:.1} s");
-        if let Some(dir) = &args.out {
+        if let Some(dir) = &args.output.out {
             println!(
                 "figure: {}; also summary.json, curves.csv, rounds.csv there",
                 dir.join("efficiency_gain.svg").display()

@@ -1,0 +1,307 @@
+//! The argument groups the subcommands share (`#[command(flatten)]`), so that one concept has
+//! one flag spelling everywhere, and the one conversion from router arguments to a
+//! [`RouterConfig`] that `fit` and `study` both use.
+//!
+//! Spellings: `--data`, `--features`, `--weight-col`, `--learner`, `--param NAME=VALUE`,
+//! `--nuisance`/`--nuisance-param`, `--final-stage`/`--final-param`, `--seed`, `--json`,
+//! `-o/--out`. Old spellings stay as hidden aliases (`--weight`, `--final-learner`, `--save`).
+//!
+//! Choices are parsed by clap (so `--help` lists them and a bad value is a usage error naming
+//! the flag): small CLI-side [`ValueEnum`]s mapped onto the library's enums (the library does
+//! not depend on clap), and [`PossibleValuesParser`]s over the learner name lists.
+
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, ValueEnum};
+
+use crate::causal::nuisance::DEFAULT_CLIP;
+use crate::causal::{
+    Aggregate, Align, DrOutcome, FinalStage, Propensity, Protocol, RouterConfig, default_propensity_classifier,
+};
+use crate::error::{Error, Result};
+use crate::learn::{ClassifierSpec, RegressorSpec};
+
+/// The regressor names, for `--learner`, `--nuisance` (router learners).
+fn regressor_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(RegressorSpec::NAMES.iter().copied())
+}
+
+/// `auto` and the regressor names, for `--final-stage`.
+fn final_stage_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(std::iter::once("auto").chain(RegressorSpec::NAMES.iter().copied()))
+}
+
+/// The classifier names, for `--classifier`.
+fn classifier_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(ClassifierSpec::NAMES.iter().copied())
+}
+
+/// Every name `learn --learner` takes: the regressors, the classifiers and `pca`.
+fn learn_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        RegressorSpec::NAMES.iter().chain(ClassifierSpec::NAMES).copied().chain(std::iter::once("pca")),
+    )
+}
+
+/// Input data: the training CSV, its feature columns and an optional sample-weight column
+/// (`fit`, `learn`).
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Training CSV (with a header).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Feature columns: comma list of names or globs, e.g. 'x*' or 'embd.PC*' (default: every
+    /// column without another role).
+    #[arg(long)]
+    pub features: Option<String>,
+    /// A sample-weight column (finite, >= 0).
+    #[arg(long, alias = "weight")]
+    pub weight_col: Option<String>,
+}
+
+/// The learner of `meta-router learn`: a regressor, a classifier or `pca`, with parameters.
+#[derive(Debug, Args)]
+pub struct LearnerArgs {
+    /// The learner: a regressor, a classifier, or `pca`.
+    #[arg(long, value_parser = learn_names())]
+    pub learner: String,
+    /// Learner parameters, `name=value` (repeatable; scikit-learn's names where one exists).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+/// The seed of every random choice.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seed of every random choice (and of the simulated table, where there is one).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Output: a JSON report instead of text, and where results are written (`learn`, `study`;
+/// `fit`, `route` and `simulate` take a required `-o/--out` of their own).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the results here (the fitted model for `learn`; a directory for `study`).
+    #[arg(short = 'o', long = "out", alias = "save")]
+    pub out: Option<PathBuf>,
+}
+
+/// `--align`: the scale alignment (maps to [`Align`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AlignArg {
+    /// No alignment: c = 1.
+    None,
+    /// max |y| / max |r|.
+    Amplitude,
+    /// sd(y) / sd(r).
+    Std,
+    /// The 2-Wasserstein optimum.
+    Wasserstein,
+}
+
+impl From<AlignArg> for Align {
+    fn from(a: AlignArg) -> Self {
+        match a {
+            AlignArg::None => Align::None,
+            AlignArg::Amplitude => Align::Amplitude,
+            AlignArg::Std => Align::Std,
+            AlignArg::Wasserstein => Align::Wasserstein,
+        }
+    }
+}
+
+/// `--protocol`: how `Delta_hat` is estimated (maps to [`Protocol`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// Cross-fitted nuisances, selected final stage, alignment.
+    Crossfit,
+    /// The authors' reference script (in-sample nuisances, its clips and masks).
+    Paper,
+}
+
+impl ProtocolArg {
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtocolArg::Crossfit => "crossfit",
+            ProtocolArg::Paper => "paper",
+        }
+    }
+}
+
+impl From<ProtocolArg> for Protocol {
+    fn from(p: ProtocolArg) -> Self {
+        match p {
+            ProtocolArg::Crossfit => Protocol::CrossFit,
+            ProtocolArg::Paper => Protocol::Paper,
+        }
+    }
+}
+
+/// `--propensity`: known gold share or an estimated classifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PropensityArg {
+    /// The gold share (gold rows drawn at random).
+    Known,
+    /// A cross-fitted classifier (`--classifier`), clipped to [clip, 1 - clip].
+    Estimated,
+}
+
+/// `--aggregate`: how cross-fitting repeats are combined (maps to [`Aggregate`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AggregateArg {
+    /// The mean.
+    Mean,
+    /// The median.
+    Median,
+}
+
+impl From<AggregateArg> for Aggregate {
+    fn from(a: AggregateArg) -> Self {
+        match a {
+            AggregateArg::Mean => Aggregate::Mean,
+            AggregateArg::Median => Aggregate::Median,
+        }
+    }
+}
+
+/// `--dr-outcome`: how the DR-learner forms `mu1` (maps to [`DrOutcome`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DrOutcomeArg {
+    /// mu1 = mu0 + the mean gold residual.
+    Shift,
+    /// mu1 fitted on gold rows alone (T-learner).
+    Separate,
+}
+
+impl From<DrOutcomeArg> for DrOutcome {
+    fn from(d: DrOutcomeArg) -> Self {
+        match d {
+            DrOutcomeArg::Shift => DrOutcome::Shift,
+            DrOutcomeArg::Separate => DrOutcome::Separate,
+        }
+    }
+}
+
+/// How routers are trained (`fit`, `study`); [`RouterArgs::config`] turns them into a
+/// [`RouterConfig`].
+#[derive(Debug, Args)]
+pub struct RouterArgs {
+    /// The psi learner and, unless --nuisance is given, the outcome nuisances (default `rf`:
+    /// the paper's forest, 100 trees, depth 20, sqrt features; --param overrides).
+    #[arg(long, value_parser = regressor_names())]
+    pub learner: Option<String>,
+    /// Parameters of the psi learner, `name=value` (repeatable; also applied to the nuisances
+    /// when --nuisance is not given).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The outcome nuisance learner (default: the psi learner with its parameters).
+    #[arg(long, value_parser = regressor_names())]
+    pub nuisance: Option<String>,
+    /// Parameters of the nuisance learner, `name=value` (repeatable).
+    #[arg(long = "nuisance-param", value_name = "NAME=VALUE")]
+    pub nuisance_params: Vec<String>,
+    /// The propensity: the known gold share (gold rows drawn at random) or an estimated
+    /// classifier.
+    #[arg(long, value_enum, default_value_t = PropensityArg::Known)]
+    pub propensity: PropensityArg,
+    /// The propensity classifier for `--propensity estimated` (default: logistic).
+    #[arg(long, value_parser = classifier_names())]
+    pub classifier: Option<String>,
+    /// The propensity clip eps for `--propensity estimated`, in (0, 0.5).
+    #[arg(long, default_value_t = DEFAULT_CLIP, allow_negative_numbers = true)]
+    pub clip: f64,
+    /// Scale alignment of gold labels onto the preference scale.
+    #[arg(long, value_enum, default_value_t = AlignArg::Std)]
+    pub align: AlignArg,
+    /// Cross-fitting folds (>= 2).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Cross-fitting repeats (>= 1).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    /// How cross-fitting repeats are combined.
+    #[arg(long, value_enum, default_value_t = AggregateArg::Mean)]
+    pub aggregate: AggregateArg,
+    /// How the DR-learner forms mu1.
+    #[arg(long, value_enum, default_value_t = DrOutcomeArg::Shift)]
+    pub dr_outcome: DrOutcomeArg,
+    /// Final stage of the meta-learners: `auto` (selected by cross-validated loss) or a
+    /// regressor name, e.g. `ridge`.
+    #[arg(long, alias = "final-learner", value_parser = final_stage_names(), default_value = "auto")]
+    pub final_stage: String,
+    /// Final-stage learner parameters, `name=value` (repeatable; with a named --final-stage).
+    #[arg(long = "final-param", value_name = "NAME=VALUE")]
+    pub final_params: Vec<String>,
+    /// `crossfit` or `paper` (the authors' reference protocol for training and, in `study`,
+    /// the curves).
+    #[arg(long, value_enum, default_value_t = ProtocolArg::Crossfit)]
+    pub protocol: ProtocolArg,
+}
+
+/// A router learner by name (`None`: the default forest) with `params` applied and checked.
+fn router_learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
+    let mut spec = crate::causal::router_learner(name)?;
+    spec.set_params(params)?;
+    spec.validate()?;
+    Ok(spec)
+}
+
+impl RouterArgs {
+    /// The router configuration these arguments describe: the one conversion `fit` and
+    /// `study` share. Learner parameters are applied and checked here; the configuration's
+    /// own domains (folds, repeats, clip) by [`RouterConfig::validate`].
+    ///
+    /// # Errors
+    /// An unknown or invalid learner parameter, `--final-param` without a named
+    /// `--final-stage`.
+    pub fn config(&self) -> Result<RouterConfig> {
+        let learner = router_learner(self.learner.as_deref(), &self.params)?;
+        let nuisance = match &self.nuisance {
+            Some(n) => router_learner(Some(n), &self.nuisance_params)?,
+            None => {
+                let mut s = learner.clone();
+                s.set_params(&self.nuisance_params)?;
+                s
+            }
+        };
+        let propensity = match self.propensity {
+            PropensityArg::Known => Propensity::Known,
+            PropensityArg::Estimated => {
+                let classifier = match &self.classifier {
+                    Some(c) => ClassifierSpec::from_name(c)?,
+                    None => default_propensity_classifier(),
+                };
+                Propensity::Estimated { classifier, clip: self.clip }
+            }
+        };
+        let final_stage = if self.final_stage == "auto" {
+            if !self.final_params.is_empty() {
+                return Err(Error::param("router", "--final-param", "needs a named --final-stage, not `auto`"));
+            }
+            FinalStage::Auto
+        } else {
+            let mut spec = RegressorSpec::from_name(&self.final_stage)?;
+            spec.set_params(&self.final_params)?;
+            FinalStage::Fixed(spec)
+        };
+        Ok(RouterConfig {
+            learner,
+            nuisance,
+            propensity,
+            align: self.align.into(),
+            n_folds: self.folds,
+            repeats: self.repeats,
+            aggregate: self.aggregate.into(),
+            final_stage,
+            protocol: self.protocol.into(),
+            dr_outcome: self.dr_outcome.into(),
+            ..Default::default()
+        })
+    }
+}
