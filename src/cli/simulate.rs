@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::Result;
-use crate::learn::Params;
+use crate::params::Params;
 use crate::rng::Seed;
 use crate::sim::SimParams;
 
