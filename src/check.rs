@@ -125,10 +125,10 @@ mod tests {
         assert!(matches!(finite_matrix("x", x.as_ref()), Err(Error::NonFinite { row: 2, col: 1, .. })));
         assert!(!all_finite(x.as_ref()));
         assert!(!all_finite(x.as_ref().transpose()));
-        let mut out = [0.0; 3];
-        assert!(predict_shape(x.as_ref(), 2, &mut out).is_ok());
-        assert!(matches!(predict_shape(x.as_ref(), 3, &mut out), Err(Error::Shape { .. })));
-        assert!(matches!(predict_shape(x.as_ref(), 2, &mut out[..2]), Err(Error::Shape { .. })));
+        let out = [0.0; 3];
+        assert!(predict_shape(x.as_ref(), 2, &out).is_ok());
+        assert!(matches!(predict_shape(x.as_ref(), 3, &out), Err(Error::Shape { .. })));
+        assert!(matches!(predict_shape(x.as_ref(), 2, &out[..2]), Err(Error::Shape { .. })));
     }
 
     #[test]
