@@ -38,8 +38,8 @@ impl Params for Knn {
     }
     fn set_param(&mut self, name: &str, value: &str) -> Result<()> {
         match name {
-            "k" => self.k = meta_router::learn::params::parse_usize("knn", name, value)?,
-            _ => return Err(meta_router::learn::params::unknown("knn", name, &["k"])),
+            "k" => self.k = meta_router::params::parse_usize("knn", name, value)?,
+            _ => return Err(meta_router::params::unknown("knn", name, &["k"])),
         }
         Ok(())
     }

@@ -21,7 +21,8 @@
 //! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
 //! | [`router`] | the serving router: score, threshold, decide, save/load |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
-//! | [`linalg`] | faer helpers and stable statistics |
+//! | [`linalg`] | kernels on faer: weighted Gram matrix, dot products, row selection, stable statistics |
+//! | [`check`], [`params`] | input checks on slices and matrices; `key=value` parameter parsing and domain checks |
 //! | [`persist`] | versioned, checksummed model files |
 //! | [`rng`], [`par`] | position-derived random streams; deterministic parallel helpers |
 //! | [`error`] | the crate's one error type |
@@ -34,6 +35,7 @@
 #![warn(missing_docs)]
 
 pub mod causal;
+pub mod check;
 pub mod cli;
 pub mod data;
 pub mod error;
@@ -43,6 +45,7 @@ pub mod fuzzing;
 pub mod learn;
 pub mod linalg;
 pub mod par;
+pub mod params;
 pub mod persist;
 pub mod rng;
 pub mod router;

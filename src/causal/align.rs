@@ -121,9 +121,9 @@ impl<'a> Sample<'a> {
         if self.values.is_empty() {
             return Err(Error::empty(format!("no {what} labels to align")));
         }
-        crate::learn::check::finite_slice(&format!("{what} labels"), self.values)?;
+        crate::check::finite_slice(&format!("{what} labels"), self.values)?;
         if let Some(w) = self.weights {
-            crate::learn::check::weights(w, self.values.len())?;
+            crate::check::weights(w, self.values.len())?;
         }
         Ok(())
     }

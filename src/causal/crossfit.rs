@@ -10,9 +10,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::causal::folds::Folds;
-use crate::causal::learner::{fit_rows, select_rows};
+use crate::causal::learner::fit_rows;
 use crate::error::{Error, Result};
 use crate::learn::{Predict, Regressor, TrainSet};
+use crate::linalg::select::select_rows;
 use crate::par;
 use crate::rng::Seed;
 

@@ -27,9 +27,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::causal::crossfit::per_fold;
 use crate::causal::folds::Folds;
-use crate::causal::learner::{fit_rows, select_rows};
+use crate::causal::learner::fit_rows;
 use crate::error::{Error, Result};
 use crate::learn::{Predict, RegressorModel, RegressorSpec, TrainSet};
+use crate::linalg::select::select_rows;
 use crate::par;
 use crate::rng::{Seed, stream};
 

@@ -1,14 +1,15 @@
-//! The bridge between the run-time learner spec and the generic learner traits, plus row
-//! selection helpers used by every stage of the causal core.
+//! The bridge between the run-time learner spec and the generic learner traits, plus
+//! [`fit_rows`], the fit on a subset of rows that every stage of the causal core uses.
 //!
 //! The causal core is generic over [`Regressor`] / [`Classifier`], so a user-defined learner can
 //! be plugged in (see `examples/custom_learner.rs`); the spec enums implement the same traits
 //! here, so the command line and saved routers go through the same code paths.
 
-use faer::{Mat, MatRef};
+use faer::MatRef;
 
 use crate::error::Result;
 use crate::learn::{Classifier, ClassifierModel, ClassifierSpec, Regressor, RegressorModel, RegressorSpec, TrainSet};
+use crate::linalg::select::{gather, gather_opt, select_rows};
 use crate::rng::Seed;
 
 impl Regressor for RegressorSpec {
@@ -23,21 +24,6 @@ impl Classifier for ClassifierSpec {
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<ClassifierModel> {
         ClassifierSpec::fit(self, data, seed)
     }
-}
-
-/// The rows `idx` of `x`, in that order, as a new column-major matrix.
-pub fn select_rows(x: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
-    Mat::from_fn(idx.len(), x.ncols(), |i, j| x[(idx[i], j)])
-}
-
-/// The elements `idx` of `v`, in that order.
-pub fn gather(v: &[f64], idx: &[usize]) -> Vec<f64> {
-    idx.iter().map(|&i| v[i]).collect()
-}
-
-/// The elements `idx` of optional weights.
-pub fn gather_opt(v: Option<&[f64]>, idx: &[usize]) -> Option<Vec<f64>> {
-    v.map(|w| gather(w, idx))
 }
 
 /// Fits `learner` on the rows `idx` of `(x, y, w)`.

@@ -22,9 +22,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::causal::crossfit::per_fold;
 use crate::causal::folds::Folds;
-use crate::causal::learner::{fit_rows, gather, gather_opt, select_rows};
+use crate::causal::learner::fit_rows;
 use crate::error::{Error, Result};
 use crate::learn::{Classifier, ClassifierSpec, Predict, PredictProba, Regressor, TrainSet};
+use crate::linalg::select::{gather, gather_opt, select_rows};
 use crate::rng::{Seed, stream};
 
 /// The default propensity clip `eps`.

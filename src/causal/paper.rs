@@ -99,7 +99,7 @@ pub fn estimate_delta<N: Regressor>(
             "paper protocol: no row passes the propensity mask (every estimated propensity sits at the clip)",
         ));
     }
-    let xs = crate::causal::learner::select_rows(x, &keep);
+    let xs = crate::linalg::select::select_rows(x, &keep);
     let (label, spec) = paper_final_stage(cfg);
     let model = spec.fit(TrainSet::weighted(xs.as_ref(), &pseudo, &fit_w), seed.child(stream::FINAL))?;
     Ok(DeltaFit {

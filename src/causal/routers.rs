@@ -23,13 +23,15 @@ use serde::{Deserialize, Serialize};
 use crate::causal::align::{self, Align, Alignment, Sample};
 use crate::causal::crossfit::Aggregate;
 use crate::causal::final_stage::{FinalChoice, FinalStage};
-use crate::causal::learner::{fit_rows, gather, gather_opt};
+use crate::causal::learner::fit_rows;
 use crate::causal::meta::{self, Method, PooledRows};
 use crate::causal::nuisance::{DrOutcome, Overlap, Propensity, check_clip};
 use crate::causal::paper;
+use crate::check;
 use crate::error::{Error, Result};
 use crate::learn::constant::ConstantModel;
-use crate::learn::{Predict, Regressor, RegressorModel, RegressorSpec, check};
+use crate::learn::{Predict, Regressor, RegressorModel, RegressorSpec};
+use crate::linalg::select::{gather, gather_opt};
 use crate::linalg::stats;
 use crate::rng::{Seed, stream};
 

@@ -123,7 +123,7 @@ pub fn run(args: FitArgs) -> Result<()> {
     let seed = Seed(args.seed.seed);
     let pca = match args.pca {
         Some(k) => {
-            crate::learn::params::at_least("fit", "--pca", k, 1)?;
+            crate::params::at_least("fit", "--pca", k, 1)?;
             let p = PcaParams { n_components: k, ..Default::default() };
             Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH)).map_err(|e| e.name_features(&d.feature_names))?)
         }

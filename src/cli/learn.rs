@@ -93,7 +93,7 @@ fn run_pca(args: &LearnArgs, train: &Dataset, eval: &Dataset, seed: Seed) -> Res
     let predict_seconds = t1.elapsed().as_secs_f64();
     let back = model.inverse_transform(z.as_ref())?;
     let x = eval.x.as_ref();
-    let means = crate::learn::linear::column_means(x, None);
+    let means = crate::linalg::dot::column_means(x, None);
     let (mut err, mut tot) = (0.0, 0.0);
     for j in 0..x.ncols() {
         for i in 0..x.nrows() {

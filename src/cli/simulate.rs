@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::cli::args::SeedArgs;
 use crate::error::Result;
-use crate::learn::Params;
+use crate::params::Params;
 use crate::rng::Seed;
 use crate::sim::SimParams;
 

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use faer::Mat;
 
 use crate::error::{Error, Result};
+use crate::linalg::select::{gather, gather_opt, select_rows};
 
 pub use self::csv::{Column, read_csv, read_csv_from, write_csv};
 
@@ -155,9 +156,9 @@ impl Dataset {
 
     /// A dataset of the selected rows (in the given order).
     pub fn select_rows(&self, rows: &[usize]) -> Dataset {
-        let x = Mat::from_fn(rows.len(), self.x.ncols(), |i, j| self.x[(rows[i], j)]);
-        let numeric = self.numeric.iter().map(|(k, v)| (k.clone(), rows.iter().map(|&r| v[r]).collect())).collect();
-        let source = self.source.as_ref().map(|s| rows.iter().map(|&r| s[r]).collect());
+        let x = select_rows(self.x.as_ref(), rows);
+        let numeric = self.numeric.iter().map(|(k, v)| (k.clone(), gather(v, rows))).collect();
+        let source = gather_opt(self.source.as_deref(), rows);
         Dataset { path: self.path.clone(), feature_names: self.feature_names.clone(), x, numeric, source }
     }
 }

@@ -25,8 +25,8 @@
 //! `EG_paper(rho) = (T(rho m) - R(rho m)) / m`. Ties there follow the row order (a stable sort).
 //! The paper plots `EG * m / (0.03523782 * 500)`.
 
+use crate::check;
 use crate::error::{Error, Result};
-use crate::learn::check;
 
 /// Number of usage rates on the grid `0.00, 0.01, ..., 1.00`.
 pub const GRID: usize = 101;

@@ -32,15 +32,16 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use faer::{Mat, MatRef};
+use faer::Mat;
 
 use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
+use crate::check;
 use crate::error::{Error, Result};
 use crate::eval::curves::{CurveScratch, GRID};
 use crate::eval::progress::{NoProgress, Progress};
 use crate::eval::summary::{Round, RouterRound, StudyOutcome};
-use crate::learn::check;
 use crate::learn::pca::PcaParams;
+use crate::linalg::select::select_rows;
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
 use crate::sim::SimData;
@@ -256,19 +257,6 @@ impl StudyConfig {
     }
 }
 
-/// Rows `rows` of `x`, in that order, as a new column-major matrix.
-fn gather_rows(x: MatRef<'_, f64>, rows: &[usize]) -> Mat<f64> {
-    let mut out = Mat::<f64>::zeros(rows.len(), x.ncols());
-    for j in 0..x.ncols() {
-        let src = x.col(j);
-        let dst = out.col_as_slice_mut(j);
-        for (o, &r) in dst.iter_mut().zip(rows) {
-            *o = src[r];
-        }
-    }
-    out
-}
-
 /// One round (see the module docs).
 fn run_round(data: &StudyData, cfg: &StudyConfig, pref_scale: Option<f64>, seed: Seed, r: usize) -> Result<Round> {
     let n = data.n_rows();
@@ -276,8 +264,8 @@ fn run_round(data: &StudyData, cfg: &StudyConfig, pref_scale: Option<f64>, seed:
     let perm = permutation(n, &mut round_seed.rng());
     let (test, train) = perm.split_at(cfg.n_test);
     let n_gold = cfg.n_gold;
-    let mut x_train = gather_rows(data.x.as_ref(), train);
-    let mut x_test = gather_rows(data.x.as_ref(), test);
+    let mut x_train = select_rows(data.x.as_ref(), train);
+    let mut x_test = select_rows(data.x.as_ref(), test);
     if let Some(k) = cfg.pca {
         let pca = PcaParams { n_components: k, ..Default::default() }
             .fit(x_train.as_ref(), round_seed.child(stream::SKETCH))?;
@@ -417,14 +405,6 @@ mod tests {
         assert!(e.contains("--rounds"), "{e}");
         let e = StudyConfig { pca: Some(60), ..Default::default() }.validate(5000, 50).unwrap_err().to_string();
         assert!(e.contains("--pca"), "{e}");
-    }
-
-    #[test]
-    fn gather_rows_keeps_order() {
-        let x = Mat::from_fn(5, 2, |i, j| (10 * i + j) as f64);
-        let g = gather_rows(x.as_ref(), &[3, 0, 3]);
-        assert_eq!(g.col_as_slice(0), &[30.0, 0.0, 30.0]);
-        assert_eq!(g.col_as_slice(1), &[31.0, 1.0, 31.0]);
     }
 
     #[test]

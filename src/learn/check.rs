@@ -1,12 +1,14 @@
-//! Input validation shared by every learner's `fit` and `predict_into`.
+//! Checks of a learner's [`TrainSet`], shared by every learner's `fit`, built on the
+//! layer-independent checks of [`crate::check`] (re-exported here, so a learner finds every check
+//! it needs in one place).
 //!
 //! Checks run once per call, before any numerical work, so a learner's inner loops can assume
 //! finite data of consistent shape.
 
-use faer::MatRef;
-
 use crate::error::{Error, Result};
 use crate::learn::TrainSet;
+
+pub use crate::check::{all_finite, feature_scale, finite_matrix, finite_slice, predict_shape, weights};
 
 /// Checks a training set: at least one row and one column, finite features and targets,
 /// matching lengths, and (when present) finite non-negative weights with a positive sum.
@@ -64,24 +66,6 @@ fn targets_and_weights(data: &TrainSet<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Checks sample weights: `n` of them, finite, non-negative, positive sum.
-///
-/// # Errors
-/// [`Error::Shape`], [`Error::NonFinite`], [`Error::InvalidData`].
-pub fn weights(w: &[f64], n: usize) -> Result<()> {
-    if w.len() != n {
-        return Err(Error::shape("sample weights vs rows", n, w.len()));
-    }
-    finite_slice("sample weights", w)?;
-    if let Some(i) = w.iter().position(|&v| v < 0.0) {
-        return Err(Error::data(format!("sample weight at row {i} is negative ({})", w[i])));
-    }
-    if w.iter().sum::<f64>() <= 0.0 {
-        return Err(Error::data("sample weights sum to zero"));
-    }
-    Ok(())
-}
-
 /// Checks a 0/1 target with both classes present (among rows of positive weight).
 ///
 /// # Errors
@@ -107,66 +91,6 @@ pub fn binary_target(data: &TrainSet<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Every element finite.
-///
-/// # Errors
-/// [`Error::NonFinite`] naming the first offending element.
-pub fn finite_slice(what: &str, v: &[f64]) -> Result<()> {
-    match v.iter().position(|x| !x.is_finite()) {
-        Some(i) => Err(Error::NonFinite { what: what.to_string(), row: i, col: 0, value: v[i] }),
-        None => Ok(()),
-    }
-}
-
-/// Every element finite (scanned column by column).
-///
-/// # Errors
-/// [`Error::NonFinite`] naming the first offending element.
-pub fn finite_matrix(what: &str, x: MatRef<'_, f64>) -> Result<()> {
-    for j in 0..x.ncols() {
-        for i in 0..x.nrows() {
-            let v = x[(i, j)];
-            if !v.is_finite() {
-                return Err(Error::NonFinite { what: what.to_string(), row: i, col: j, value: v });
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks that every feature column's sum of squares, `sum_i w_i (x_ij - m_j)^2` (about
-/// `means` when given, else about 0; weights all one when `None`), is finite: learners that
-/// form Gram matrices, Hessians or SVDs need it. Values must be finite already.
-///
-/// # Errors
-/// [`Error::FeatureScale`] for the first column that overflows.
-pub fn feature_scale(owner: &str, x: MatRef<'_, f64>, means: Option<&[f64]>, w: Option<&[f64]>) -> Result<()> {
-    for j in 0..x.ncols() {
-        let m = means.map_or(0.0, |m| m[j]);
-        let col = x.col(j);
-        let ss: f64 = (0..x.nrows()).map(|i| w.map_or(1.0, |w| w[i]) * (col[i] - m) * (col[i] - m)).sum();
-        if !ss.is_finite() {
-            let max_abs = col.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-            return Err(Error::FeatureScale { owner: owner.to_string(), col: j, name: None, max_abs });
-        }
-    }
-    Ok(())
-}
-
-/// Shape check for prediction: `x` has `n_features` columns and `out` one slot per row.
-///
-/// # Errors
-/// [`Error::Shape`].
-pub fn predict_shape(x: MatRef<'_, f64>, n_features: usize, out: &[f64]) -> Result<()> {
-    if x.ncols() != n_features {
-        return Err(Error::shape("feature columns at prediction vs training", n_features, x.ncols()));
-    }
-    if out.len() != x.nrows() {
-        return Err(Error::shape("output buffer vs rows to predict", x.nrows(), out.len()));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,9 +107,6 @@ mod tests {
         assert!(matches!(train_set(&TrainSet::new(xn.as_ref(), &y)), Err(Error::NonFinite { row: 2, col: 1, .. })));
         let e = Mat::<f64>::zeros(0, 2);
         assert!(matches!(train_set(&TrainSet::new(e.as_ref(), &[])), Err(Error::Empty { .. })));
-        assert!(matches!(weights(&[1.0, -1.0, 1.0], 3), Err(Error::InvalidData { .. })));
-        assert!(matches!(weights(&[0.0, 0.0, 0.0], 3), Err(Error::InvalidData { .. })));
-        assert!(matches!(weights(&[1.0, f64::NAN, 1.0], 3), Err(Error::NonFinite { .. })));
         let one = [1.0, 1.0, 1.0];
         assert!(matches!(binary_target(&TrainSet::new(x.as_ref(), &one)), Err(Error::InvalidData { .. })));
         let bad = [0.0, 2.0, 1.0];
@@ -193,22 +114,5 @@ mod tests {
         // a class present only with zero weight does not count
         let w = [1.0, 0.0, 1.0];
         assert!(binary_target(&TrainSet::weighted(x.as_ref(), &y, &w)).is_err());
-    }
-
-    #[test]
-    fn feature_scale_names_the_overflowing_column() {
-        // column 1 is a constant 1e200: its deviations from the mean are 0, its raw squares 1e400
-        let x = Mat::from_fn(4, 3, |i, j| [i as f64, 1e200, 1e100 * i as f64][j]);
-        let means = [1.5, 1e200, 1.5e100];
-        assert!(feature_scale("t", x.as_ref(), Some(&means), None).is_ok());
-        let e = feature_scale("t", x.as_ref(), None, None).unwrap_err();
-        assert!(matches!(e, Error::FeatureScale { col: 1, max_abs, .. } if max_abs == 1e200), "{e:?}");
-        let msg = e.name_features(&["a".into(), "b".into(), "c".into()]).to_string();
-        assert!(msg.starts_with("t: feature column 1 (`b`) is too large"), "{msg}");
-        // weights count: 1e100^2 * 9 is finite, times a weight of 1e300 it is not
-        assert!(feature_scale("t", x.as_ref(), Some(&[0.0, 1e200, 0.0]), None).is_ok());
-        let w = [1.0, 1.0, 1.0, 1e300];
-        let e = feature_scale("t", x.as_ref(), Some(&[0.0, 1e200, 0.0]), Some(&w)).unwrap_err();
-        assert!(matches!(e, Error::FeatureScale { col: 2, .. }), "{e:?}");
     }
 }

@@ -12,7 +12,8 @@ use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet, check, params};
+use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet, check};
+use crate::params;
 use crate::rng::Seed;
 
 /// Parameters of the constant regressor (it has none; the struct keeps the learner contract).

@@ -20,7 +20,6 @@ pub mod constant;
 pub mod forest;
 pub mod gbm;
 pub mod linear;
-pub mod params;
 pub mod pca;
 pub mod spec;
 
@@ -29,6 +28,7 @@ use faer::MatRef;
 use crate::error::Result;
 use crate::rng::Seed;
 
+pub use crate::params::Params;
 pub use spec::{ClassifierModel, ClassifierSpec, RegressorModel, RegressorSpec};
 
 /// A read-only training view. Rows are samples.
@@ -71,22 +71,6 @@ impl<'a> TrainSet<'a> {
             None => 1.0,
         }
     }
-}
-
-/// Learner parameters that can be set by name (from `--param k=v`) and validated.
-pub trait Params {
-    /// The learner's name, as used in error messages and on the command line.
-    fn learner_name(&self) -> &'static str;
-    /// Sets one parameter from its textual value.
-    ///
-    /// # Errors
-    /// [`crate::Error::InvalidParam`] for an unknown name or an unparsable value.
-    fn set_param(&mut self, name: &str, value: &str) -> Result<()>;
-    /// Checks every parameter's domain.
-    ///
-    /// # Errors
-    /// [`crate::Error::InvalidParam`] naming the first parameter out of its domain.
-    fn validate(&self) -> Result<()>;
 }
 
 /// Prediction of a real value per row.

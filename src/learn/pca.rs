@@ -36,7 +36,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::learn::{Params, check, params};
+use crate::learn::{Params, check};
+use crate::linalg::dot::column_means;
+use crate::params;
 use crate::rng::{Seed, stream};
 
 /// Which SVD computes the components.
@@ -210,7 +212,7 @@ impl PcaParams {
         if d == 0 {
             return Err(Error::empty("PCA data has no feature columns"));
         }
-        if !super::linear::all_finite(x) {
+        if !check::all_finite(x) {
             check::finite_matrix("features", x)?;
         }
         let r = n.min(d);
@@ -218,7 +220,7 @@ impl PcaParams {
         if k > r {
             return Err(Error::param("pca", "n_components", format!("{k} exceeds min(n_rows, n_features) = {r}")));
         }
-        let mean = super::linear::column_means(x, None);
+        let mean = column_means(x, None);
         let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
         let total_ss: f64 = (0..d).map(|j| xc.col_as_slice(j).iter().map(|v| v * v).sum::<f64>()).sum();
         if !total_ss.is_finite() {

@@ -90,7 +90,7 @@ impl Threshold {
     /// [`Error::InvalidParam`] for non-finite or negative costs or `lambda`.
     pub fn from_costs(lambda: f64, cost_primary: f64, cost_alternative: f64) -> Result<Self> {
         for (name, v) in [("lambda", lambda), ("cost_primary", cost_primary), ("cost_alternative", cost_alternative)] {
-            crate::learn::params::non_negative("router", name, v)?;
+            crate::params::non_negative("router", name, v)?;
         }
         Ok(Threshold {
             w: lambda * (cost_primary - cost_alternative),
@@ -173,7 +173,7 @@ impl Router {
         if row.len() != self.feature_names.len() {
             return Err(Error::shape("query features", self.feature_names.len(), row.len()));
         }
-        crate::learn::check::finite_slice("query features", row)?;
+        crate::check::finite_slice("query features", row)?;
         match &self.pca {
             None => self.psi.predict_row(row),
             Some(p) => {
@@ -348,7 +348,7 @@ pub fn usage_threshold(scores: &[f64], rho: f64) -> Result<UsageReport> {
     if scores.is_empty() {
         return Err(Error::empty("no queries to calibrate the usage rate on"));
     }
-    crate::learn::check::finite_slice("scores", scores)?;
+    crate::check::finite_slice("scores", scores)?;
     let m = scores.len();
     let mut s = scores.to_vec();
     s.sort_by(f64::total_cmp);

@@ -58,8 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{Column, write_csv};
 use crate::error::{Error, Result};
-use crate::learn::Params;
-use crate::learn::params::{non_negative, parse_f64, parse_usize, positive, unknown};
+use crate::params::{Params, non_negative, parse_f64, parse_usize, positive, unknown};
 use crate::rng::{Rng, Seed, stream};
 
 /// Parameters of the simulator.

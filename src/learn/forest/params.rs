@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::learn::params;
+use crate::params;
 
 /// How many features are drawn as split candidates at each node.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

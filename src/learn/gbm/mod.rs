@@ -33,8 +33,9 @@ use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet, check, params};
+use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet, check};
 use crate::linalg::stats::sigmoid;
+use crate::params;
 use crate::rng::Seed;
 use loss::Loss;
 use predict::Tree;

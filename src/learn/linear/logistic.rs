@@ -25,7 +25,7 @@
 //! a finite objective. When `max_iter` is reached first, the model is returned with
 //! [`LogisticFitInfo::converged`] false (see [`LogisticModel::ensure_converged`]).
 //!
-//! The Hessian is the weighted Gram kernel of [`super::gram`] (fixed row chunks, reduced in
+//! The Hessian is the weighted Gram kernel of [`crate::linalg::gram::gram`] (fixed row chunks, reduced in
 //! order), so the fit is bit-identical for any thread count.
 //!
 //! References: Nocedal & Wright, *Numerical Optimization* (2006), ch. 3 (line search) and 6;
@@ -35,10 +35,13 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, Side};
 use serde::{Deserialize, Serialize};
 
-use super::{Extra, gram, linear_predict_into, linear_predict_row, xt_dot};
+use super::{linear_predict_into, linear_predict_row};
 use crate::error::{Error, Result};
-use crate::learn::{Classifier, Params, PredictProba, TrainSet, check, params};
+use crate::learn::{Classifier, Params, PredictProba, TrainSet, check};
+use crate::linalg::dot::xt_dot;
+use crate::linalg::gram::{Extra, gram};
 use crate::linalg::stats::{log1pexp, sigmoid};
+use crate::params;
 use crate::rng::Seed;
 
 /// Rows per unit of the fixed-shape loss reduction.

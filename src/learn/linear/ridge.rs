@@ -40,9 +40,12 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, MatRef, Side};
 use serde::{Deserialize, Serialize};
 
-use super::{Extra, column_means, gram, linear_predict_into, linear_predict_row};
+use super::{linear_predict_into, linear_predict_row};
 use crate::error::{Error, Result};
-use crate::learn::{Params, Predict, Regressor, TrainSet, check, params};
+use crate::learn::{Params, Predict, Regressor, TrainSet, check};
+use crate::linalg::dot::{column_means, dot};
+use crate::linalg::gram::{Extra, GRAM_SUB_BLOCK, fill_block, gram};
+use crate::params;
 use crate::rng::Seed;
 
 /// The alpha grid used by `alpha=auto`: `10^k` for `k = -3, -2.5, ..., 3` (13 values).
@@ -287,7 +290,7 @@ fn svd_solve(data: &TrainSet<'_>, c: &Centring, alpha: f64) -> Result<Vec<f64>> 
 }
 
 /// Rows per parallel unit of the leave-one-out pass (one scratch block of the Gram kernel).
-const LOO_BLOCK: usize = super::GRAM_SUB_BLOCK;
+const LOO_BLOCK: usize = GRAM_SUB_BLOCK;
 
 /// The basis of the hat matrix: the eigenvectors `V` of `Z'Z` (primal: `P = Z V`, computed
 /// block by block so that no `n x d` matrix is stored) or `U` of `Z Z'` (dual: `P = U`).
@@ -315,7 +318,7 @@ impl Spectral {
             .map_err(|_| Error::Singular { what: "ridge leave-one-out eigen-decomposition".into() })?;
         let e = evd.U().to_owned();
         let lam: Vec<f64> = (0..m.nrows()).map(|k| evd.S()[k].max(0.0)).collect();
-        let c: Vec<f64> = (0..lam.len()).map(|k| super::dot(e.col_as_slice(k), rhs)).collect();
+        let c: Vec<f64> = (0..lam.len()).map(|k| dot(e.col_as_slice(k), rhs)).collect();
         let basis = if dual { Basis::Dual(e) } else { Basis::Primal(e) };
         Ok(Spectral { basis, lam, c })
     }
@@ -346,7 +349,7 @@ impl Spectral {
         let p = match &self.basis {
             Basis::Primal(v) => {
                 let mut z = Mat::<f64>::zeros(rows, data.n_features());
-                super::fill_block(data.x, &c.means, data.weights, &[], r0, rows, &mut z);
+                fill_block(data.x, &c.means, data.weights, &[], r0, rows, &mut z);
                 z * v
             }
             Basis::Dual(u) => u.as_ref().subrows(r0, rows).to_owned(),

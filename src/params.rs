@@ -1,6 +1,28 @@
-//! Parsing of textual parameter values (`--param k=v`) into typed fields.
+//! Parameters set by name: the [`Params`] trait, parsing of textual `key=value` values into
+//! typed fields, and the domain checks `validate()` methods use (`x > 0`, `x >= 0`, `n >= min`).
+//!
+//! Used by the learners, the simulator and the command line; depends only on the error type.
+//! Every error is an [`Error::InvalidParam`] naming the owner (a learner, `simulator`, `router`, a
+//! command), the parameter and the offending value.
 
 use crate::error::{Error, Result};
+
+/// Parameters that can be set by name (from `--param k=v`) and validated: every
+/// learner's params struct and the simulator's.
+pub trait Params {
+    /// The owner's name (a learner, the simulator), as used in error messages and on the command line.
+    fn learner_name(&self) -> &'static str;
+    /// Sets one parameter from its textual value.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParam`] for an unknown name or an unparsable value.
+    fn set_param(&mut self, name: &str, value: &str) -> Result<()>;
+    /// Checks every parameter's domain.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParam`] naming the first parameter out of its domain.
+    fn validate(&self) -> Result<()>;
+}
 
 /// Parses a float parameter.
 ///
@@ -44,7 +66,7 @@ pub fn parse_bool(owner: &str, name: &str, value: &str) -> Result<bool> {
     }
 }
 
-/// The error for a parameter name the learner does not have.
+/// The error for a parameter name the owner does not have.
 pub fn unknown(owner: &str, name: &str, known: &[&str]) -> Error {
     Error::param(owner, name, format!("unknown parameter; {owner} takes: {}", known.join(", ")))
 }

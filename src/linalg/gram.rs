@@ -1,0 +1,212 @@
+//! The weighted, shifted Gram matrix `G = Z'Z` of a feature matrix with optional extra columns,
+//! in one pass over the rows, reproducible for any thread count.
+//!
+//! For `x` with `n` rows and `d` columns, per-column shifts `s`, row weights `a` (all one when
+//! absent) and extra columns `e_1..e_k`,
+//!
+//! ```text
+//! Z[i, j]     = sqrt(a_i) * (x_ij - s_j)          j < d
+//! Z[i, d + k] = sqrt(a_i) * (v_i - c)             Extra::Column(v, c)
+//!             = sqrt(a_i)                         Extra::Ones
+//! G           = Z' Z = sum_i a_i z_i z_i'         (d + k) x (d + k), symmetric
+//! ```
+//!
+//! The shift is the centring: pass the weighted column means for a covariance-like matrix
+//! about the mean (ridge with an intercept), zeros for raw cross-products (logistic IRLS with
+//! weights `w_i p_i (1 - p_i)`). Ridge appends its target as an extra column (so `G` also holds
+//! `X'y` and `y'y`), logistic a column of ones for the intercept.
+//!
+//! # Summation order (determinism) and speed
+//! The rows are cut into chunks of [`gram_chunk_rows`]`(n, m)` rows, a function of the shape only:
+//!
+//! ```text
+//! units = max(1, min(GRAM_MAX_CHUNKS, 2^25 / m^2))
+//! chunk = max(GRAM_CHUNK, roundup(ceil(n / units), GRAM_SUB_BLOCK))
+//! ```
+//!
+//! Each chunk is one rayon task. It copies sub-blocks of [`GRAM_SUB_BLOCK`] consecutive rows of
+//! `Z` into a contiguous scratch matrix (`fill_block`) and adds `Z_b' Z_b` to its own partial
+//! with faer's sequential lower-triangular matmul, sub-blocks in row order. The partials are then
+//! added in chunk order (lower triangle) and the upper triangle mirrored from it. Every sum thus
+//! has the same operands in the same order whatever the thread count, so the result is
+//! bit-identical for 1 or 64 threads, and the inner products run in faer's SIMD micro-kernels
+//! on cache-resident blocks.
+
+use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+use faer::{Accum, Mat, MatRef, Par};
+
+/// Smallest number of rows per parallel unit of [`gram`].
+pub const GRAM_CHUNK: usize = 4096;
+
+/// Most parallel units of [`gram`] (each holds one `m x m` partial).
+pub const GRAM_MAX_CHUNKS: usize = 32;
+
+/// Rows per parallel unit of [`gram`] for `n` rows and `m` columns: at least [`GRAM_CHUNK`], a
+/// multiple of [`GRAM_SUB_BLOCK`], at most [`GRAM_MAX_CHUNKS`] units and at most about 256 MB
+/// of partial sums. A function of the shape only, so the reduction has the same shape on every
+/// machine and for any thread count.
+pub fn gram_chunk_rows(n: usize, m: usize) -> usize {
+    let by_memory = ((1usize << 25) / (m * m).max(1)).max(1);
+    let units = GRAM_MAX_CHUNKS.min(by_memory).max(1);
+    n.div_ceil(units).next_multiple_of(GRAM_SUB_BLOCK).max(GRAM_CHUNK)
+}
+
+/// Rows per scratch sub-block inside a chunk (fits in L2 cache for a few hundred columns).
+pub const GRAM_SUB_BLOCK: usize = 512;
+
+/// An extra column appended to the features in [`gram`].
+#[derive(Clone, Copy, Debug)]
+pub enum Extra<'a> {
+    /// A data column and the value subtracted from it (e.g. the target and its weighted mean).
+    Column(&'a [f64], f64),
+    /// A column of ones (the intercept).
+    Ones,
+}
+
+/// The shifted, row-scaled Gram matrix `Z'Z` of `[x - shift, extras]`, rows scaled by
+/// `sqrt(row_weight_i)`; `(d + extras.len())` square, both triangles filled.
+///
+/// `shift` has one entry per column of `x` (pass zeros for no centring); `row_weight` is `None`
+/// for all ones. Callers validate shapes beforehand; a non-finite input shows as a non-finite
+/// diagonal entry.
+pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extras: &[Extra<'_>]) -> Mat<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let m = d + extras.len();
+    let chunk = gram_chunk_rows(n, m);
+    let partials = crate::par::map_indexed(n.div_ceil(chunk), |c| {
+        let start = c * chunk;
+        let end = (start + chunk).min(n);
+        let mut acc = Mat::<f64>::zeros(m, m);
+        let mut scratch = Mat::<f64>::zeros(GRAM_SUB_BLOCK.min(end - start), m);
+        let mut r0 = start;
+        while r0 < end {
+            let b = GRAM_SUB_BLOCK.min(end - r0);
+            fill_block(x, shift, row_weight, extras, r0, b, &mut scratch);
+            let z = scratch.as_ref().subrows(0, b);
+            matmul(
+                acc.as_mut(),
+                BlockStructure::TriangularLower,
+                Accum::Add,
+                z.transpose(),
+                BlockStructure::Rectangular,
+                z,
+                BlockStructure::Rectangular,
+                1.0,
+                Par::Seq,
+            );
+            r0 += b;
+        }
+        acc
+    });
+    let mut g = Mat::<f64>::zeros(m, m);
+    for p in &partials {
+        for j in 0..m {
+            for i in j..m {
+                g[(i, j)] += p[(i, j)];
+            }
+        }
+    }
+    for j in 0..m {
+        for i in j + 1..m {
+            g[(j, i)] = g[(i, j)];
+        }
+    }
+    g
+}
+
+/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`
+/// (`b <= GRAM_SUB_BLOCK`).
+pub(crate) fn fill_block(
+    x: MatRef<'_, f64>,
+    shift: &[f64],
+    row_weight: Option<&[f64]>,
+    extras: &[Extra<'_>],
+    r0: usize,
+    b: usize,
+    out: &mut Mat<f64>,
+) {
+    let d = x.ncols();
+    // sqrt of the row weights, once per block (not once per entry)
+    let mut sw_buf = [0.0f64; GRAM_SUB_BLOCK];
+    let sw = &mut sw_buf[..b];
+    match row_weight {
+        Some(w) => sw.iter_mut().zip(&w[r0..r0 + b]).for_each(|(o, &v)| *o = v.sqrt()),
+        None => sw.fill(1.0),
+    }
+    let sw = &*sw;
+    for (j, &s) in shift.iter().enumerate().take(d) {
+        let col = x.col(j).subrows(r0, b);
+        let dst = &mut out.col_as_slice_mut(j)[..b];
+        match (col.try_as_col_major(), row_weight.is_some()) {
+            (Some(c), true) => {
+                for ((o, &v), &q) in dst.iter_mut().zip(c.as_slice()).zip(sw) {
+                    *o = q * (v - s);
+                }
+            }
+            (Some(c), false) => {
+                for (o, &v) in dst.iter_mut().zip(c.as_slice()) {
+                    *o = v - s;
+                }
+            }
+            (None, _) => {
+                for (i, o) in dst.iter_mut().enumerate() {
+                    *o = sw[i] * (col[i] - s);
+                }
+            }
+        }
+    }
+    for (e, extra) in extras.iter().enumerate() {
+        let dst = &mut out.col_as_slice_mut(d + e)[..b];
+        match *extra {
+            Extra::Column(v, s) => {
+                for ((o, &q), &vi) in dst.iter_mut().zip(sw).zip(&v[r0..r0 + b]) {
+                    *o = q * (vi - s);
+                }
+            }
+            Extra::Ones => dst.copy_from_slice(sw),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gram_matches_naive_and_is_thread_count_invariant() {
+        let n = 2 * GRAM_CHUNK + 777;
+        assert!(n.div_ceil(gram_chunk_rows(n, 7)) >= 3);
+        let d = 5;
+        let x = Mat::from_fn(n, d, |i, j| ((i * 7 + j * 13) % 17) as f64 * 0.1 + (i as f64).sin());
+        let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.01).cos()).collect();
+        let w: Vec<f64> = (0..n).map(|i| 1.0 + (i % 3) as f64).collect();
+        let shift: Vec<f64> = (0..d).map(|j| j as f64 * 0.3).collect();
+        let g = gram(x.as_ref(), &shift, Some(&w), &[Extra::Column(&y, 0.5), Extra::Ones]);
+        let m = d + 2;
+        let z = |i: usize, j: usize| {
+            let v = if j < d {
+                x[(i, j)] - shift[j]
+            } else if j == d {
+                y[i] - 0.5
+            } else {
+                1.0
+            };
+            w[i].sqrt() * v
+        };
+        for a in 0..m {
+            for b in 0..m {
+                let naive: f64 = (0..n).map(|i| z(i, a) * z(i, b)).sum();
+                assert!((g[(a, b)] - naive).abs() <= 1e-9 * naive.abs().max(1.0), "({a},{b})");
+            }
+        }
+        for k in [1, 2, 8] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+            let gk = pool.install(|| gram(x.as_ref(), &shift, Some(&w), &[Extra::Column(&y, 0.5), Extra::Ones]));
+            for a in 0..m {
+                for b in 0..m {
+                    assert_eq!(g[(a, b)].to_bits(), gk[(a, b)].to_bits());
+                }
+            }
+        }
+    }
+}
