@@ -185,6 +185,12 @@ macro_rules! common_spec_methods {
             pub fn validate(&self) -> Result<()> {
                 self.params().validate()
             }
+
+            /// Whether the learner accepts NaN features as missing values (see
+            /// [`Params::accepts_missing`]).
+            pub fn accepts_missing(&self) -> bool {
+                self.params().accepts_missing()
+            }
         }
     };
 }

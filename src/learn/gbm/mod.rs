@@ -314,6 +314,9 @@ impl Params for HgbParams {
     fn validate(&self) -> Result<()> {
         self.check("hgb")
     }
+    fn accepts_missing(&self) -> bool {
+        true
+    }
 }
 
 impl Params for HgbcParams {
@@ -325,6 +328,9 @@ impl Params for HgbcParams {
     }
     fn validate(&self) -> Result<()> {
         self.0.check("hgbc")
+    }
+    fn accepts_missing(&self) -> bool {
+        true
     }
 }
 
