@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
 use crate::learn::forest::{
-    RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
+    RandomForestClassifierModel, RandomForestClassifierParams, RandomForestRegressorModel, RandomForestRegressorParams,
 };
 use crate::learn::gbm::{HgbModel, HgbParams, HgbcModel, HgbcParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
@@ -143,14 +143,14 @@ regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
     Ridge(RidgeParams => RidgeModel) = "ridge",
     Hgb(HgbParams => HgbModel) = "hgb",
-    RandomForest(RandomForestRegressor => RandomForestRegressorModel) = "rf",
+    RandomForest(RandomForestRegressorParams => RandomForestRegressorModel) = "rf",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
     Logistic(LogisticParams => LogisticModel) = "logistic",
     Hgbc(HgbcParams => HgbcModel) = "hgbc",
-    RandomForest(RandomForestClassifier => RandomForestClassifierModel) = "rfc",
+    RandomForest(RandomForestClassifierParams => RandomForestClassifierModel) = "rfc",
 }
 
 macro_rules! common_spec_methods {
