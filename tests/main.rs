@@ -9,6 +9,7 @@ mod corpus;
 mod determinism;
 mod forest;
 mod gbm;
+mod imports;
 mod linear;
 mod reference;
 mod router;
