@@ -178,7 +178,7 @@ fn import_graph() -> BTreeMap<String, BTreeSet<String>> {
         .map(|p| (module_path(p.strip_prefix(&src).unwrap()), name(p)))
         .collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, file) in &modules {
+    for file in modules.values() {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         let targets = edges.entry(file.clone()).or_default();
         for path in crate_uses(&text) {

@@ -373,17 +373,17 @@ mod tests {
             ("max_samples", "0.0"),
         ];
         for (name, value) in cases {
-            let mut p = ok.clone();
+            let mut p = ok;
             p.set("rf", name, value).unwrap();
             match p.validate("rf") {
                 Err(Error::InvalidParam { name: n, .. }) => assert_eq!(n, name),
                 other => panic!("{name}={value}: {other:?}"),
             }
         }
-        let mut p = ok.clone();
+        let mut p = ok;
         p.set("rf", "bootstrap", "false").unwrap();
         p.set("rf", "oob_score", "true").unwrap();
         assert!(matches!(p.validate("rf"), Err(Error::InvalidParam { .. })));
-        assert!(ok.clone().set("rf", "n_leaves", "3").is_err());
+        assert!(ok.set("rf", "n_leaves", "3").is_err());
     }
 }
