@@ -384,6 +384,7 @@ mod tests {
         p.set("rf", "bootstrap", "false").unwrap();
         p.set("rf", "oob_score", "true").unwrap();
         assert!(matches!(p.validate("rf"), Err(Error::InvalidParam { .. })));
-        assert!(ok.set("rf", "n_leaves", "3").is_err());
+        let mut p = ok;
+        assert!(p.set("rf", "n_leaves", "3").is_err());
     }
 }
