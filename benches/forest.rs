@@ -11,8 +11,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use faer::Mat;
 use meta_router::Seed;
-use meta_router::learn::forest::RandomForestRegressor;
-use meta_router::learn::{Params, Predict, Regressor, TrainSet};
+use meta_router::learn::forest::{MaxFeatures, RandomForestRegressorParams};
+use meta_router::learn::{Predict, Regressor, TrainSet};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 
@@ -29,12 +29,13 @@ fn data(n: usize, d: usize, seed: u64) -> (Mat<f64>, Vec<f64>) {
     (x, y)
 }
 
-fn paper() -> RandomForestRegressor {
-    let mut p = RandomForestRegressor::default();
-    for (k, v) in [("n_estimators", "100"), ("max_depth", "20"), ("max_features", "sqrt")] {
-        p.set_param(k, v).expect("known parameter");
+fn paper() -> RandomForestRegressorParams {
+    RandomForestRegressorParams {
+        n_estimators: 100,
+        max_depth: Some(20),
+        max_features: MaxFeatures::Sqrt,
+        ..Default::default()
     }
-    p
 }
 
 fn bench(c: &mut Criterion) {

@@ -6,8 +6,8 @@
 //! * `gbm_1m/fit_1m_x_50` only when `MR_BENCH_LARGE=1` is set (one fit takes seconds and the
 //!   data 400 MB).
 //!
-//! The peers' figures (LightGBM, scikit-learn, XGBoost) come from `../shared/peers/bench_py.py`
-//! on the CSVs of `make_data.py`, measured side by side; see BENCHMARKS.md.
+//! The peers' figures (LightGBM, scikit-learn, XGBoost) come from `bench_py.py` in the peers'
+//! folder (a sibling checkout, not part of this repository) on the CSVs of `make_data.py`, measured side by side; see BENCHMARKS.md.
 //!
 //!     cargo bench --bench gbm
 //!     MR_BENCH_LARGE=1 cargo bench --bench gbm -- gbm_1m

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of the linear learners and PCA on seeded synthetic data:
 //! ridge and logistic regression fits on 100,000 x 50, PCA of 5,000 x 384 to 50 components
 //! (full and randomized). The peers' figures (scikit-learn) are measured side by side by
-//! `../shared/peers/bench_py.py`; see BENCHMARKS.md.
+//! `bench_py.py` in the peers' folder (a sibling checkout, not part of this repository); see
+//! BENCHMARKS.md.
 
 use std::hint::black_box;
 use std::time::Duration;

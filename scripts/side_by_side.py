@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Time meta-router and its Python peers side by side, back to back, on the same data.
 
+The peers' scripts are not part of this repository: they come from the benchmark workspace's
+shared folder, a sibling checkout at ../shared/peers (or $PEERS_DIR).
+
 Usage (after `bash ../shared/peers/setup.sh`, `make_data.py /tmp/anchors-data` and
 `split.sh` on each set, and `cargo build --release`):
 
@@ -20,7 +23,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PEERS = os.path.join(ROOT, "..", "shared", "peers", "bench_py.py")
+PEERS = os.path.join(os.environ.get("PEERS_DIR", os.path.join(ROOT, "..", "shared", "peers")), "bench_py.py")
 PY = os.environ.get("PEER_PY", "/tmp/anchors-venv/bin/python")
 DATA = os.environ.get("DATA", "/tmp/anchors-data")
 BIN = os.path.join(ROOT, "target", "release", "meta-router")

@@ -52,4 +52,9 @@ pub mod router;
 pub mod sim;
 
 pub use error::{Error, Result};
+
+/// README.md's code blocks, compiled as doctests so the example there stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use rng::Seed;

@@ -22,6 +22,11 @@ pub trait Params {
     /// # Errors
     /// [`crate::Error::InvalidParam`] naming the first parameter out of its domain.
     fn validate(&self) -> Result<()>;
+    /// Whether `fit` accepts NaN features as missing values (infinite features are always an
+    /// error). `false` unless the learner says otherwise.
+    fn accepts_missing(&self) -> bool {
+        false
+    }
 }
 
 /// Parses a float parameter.

@@ -5,12 +5,8 @@
 //! Cases are written as command lines; `{name}` stands for the fixture `name` in a per-process temp dir
 //! and `{out}` for the case's own output path, which must not exist after the run.
 
+use crate::util::bin;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_meta-router"))
-}
 
 /// A per-process fixture directory, filled once.
 fn fixtures() -> &'static Path {

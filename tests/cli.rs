@@ -1,16 +1,6 @@
 //! The command line, end to end through `cli::main_with_args` and the built binary.
 
-use std::process::Command;
-
-pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_meta-router"))
-}
-
-pub fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("mr-it-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
+use crate::util::{bin, data, run_json, tmp};
 
 #[test]
 fn learn_reports_json_and_errors_are_one_line() {
@@ -39,18 +29,15 @@ fn learn_reports_json_and_errors_are_one_line() {
 }
 
 fn learn_json(args: &[&str]) -> serde_json::Value {
-    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let mut cmd = bin();
     cmd.arg("learn");
     for a in args {
         match a.strip_prefix("data:") {
-            Some(f) => cmd.arg(data.join(f)),
+            Some(f) => cmd.arg(data(f)),
             None => cmd.arg(a),
         };
     }
-    let out = cmd.arg("--json").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    run_json(cmd.arg("--json"))
 }
 
 #[test]
@@ -82,7 +69,7 @@ fn learn_runs_ridge_logistic_and_pca_on_the_reference_data() {
     assert!((v["reconstruction_error"].as_f64().unwrap() + v["value"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{v}");
     let out = bin()
         .args(["learn", "--learner", "pca", "--data"])
-        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diabetes.csv"))
+        .arg(data("diabetes.csv"))
         .args(["--param", "n_components=50"])
         .output()
         .unwrap();

@@ -10,9 +10,7 @@ use meta_router::learn::{ClassifierSpec, Predict, RegressorSpec};
 use meta_router::router::Router;
 use meta_router::sim::SimParams;
 
-fn in_pools<T: Send>(f: impl Fn() -> T + Sync) -> Vec<T> {
-    [1, 2, 8].iter().map(|&k| rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap().install(&f)).collect()
-}
+use crate::util::{bin, in_pools};
 
 /// Small, fast settings of each regression learner (the code paths are those of the defaults).
 fn learner(name: &str) -> RegressorSpec {
@@ -93,11 +91,7 @@ fn fit_then_route_through_files_is_byte_identical() {
     let dir = std::env::temp_dir().join(format!("mr-det-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sim = dir.join("sim.csv");
-    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_meta-router"))
-        .args(["simulate", "--n", "800", "--seed", "5", "-o"])
-        .arg(&sim)
-        .status()
-        .unwrap();
+    let ok = bin().args(["simulate", "--n", "800", "--seed", "5", "-o"]).arg(&sim).status().unwrap();
     assert!(ok.success());
     // Deployment data: one label per row, its source gold for every tenth row.
     let text = std::fs::read_to_string(&sim).unwrap();
@@ -120,7 +114,7 @@ fn fit_then_route_through_files_is_byte_identical() {
     for threads in ["1", "2", "8"] {
         let model = dir.join(format!("router-{threads}.mr"));
         let decisions = dir.join(format!("decisions-{threads}.csv"));
-        let fit = std::process::Command::new(env!("CARGO_BIN_EXE_meta-router"))
+        let fit = bin()
             .env("RAYON_NUM_THREADS", threads)
             .args(["fit", "--source-col", "source", "--label-col", "label", "--learner", "hgb"])
             .args(["--param", "max_iter=20", "--data"])
@@ -130,7 +124,7 @@ fn fit_then_route_through_files_is_byte_identical() {
             .output()
             .unwrap();
         assert!(fit.status.success(), "{}", String::from_utf8_lossy(&fit.stderr));
-        let route = std::process::Command::new(env!("CARGO_BIN_EXE_meta-router"))
+        let route = bin()
             .env("RAYON_NUM_THREADS", threads)
             .args(["route", "--usage", "0.3", "--model"])
             .arg(&model)

@@ -1,7 +1,7 @@
 //! Random forests on real data against scikit-learn's figures, and through the command line.
 //!
-//! Reference figures (tests/data/reference.json, "accuracy", copied from
-//! ../shared/reference/reference.json, scikit-learn 1.9.1): mean over random_state 0..4 of the
+//! Reference figures (tests/data/reference.json, "accuracy", copied from the
+//! benchmark workspace's shared reference folder, not part of this repository; scikit-learn 1.9.1): mean over random_state 0..4 of the
 //! test score of `RandomForest{Regressor,Classifier}(n_estimators=100, max_depth=20,
 //! max_features="sqrt")`, test rows = 0-based index % 5 == 0:
 //! diabetes R^2 0.4769 (rf_diabetes_r2_mean_of_5_seeds), breast cancer AUC 0.9732
@@ -20,7 +20,7 @@ const SKLEARN_RF_DIABETES_R2: f64 = 0.4769464892356739;
 const SKLEARN_RFC_BREAST_CANCER_AUC: f64 = 0.9731756756756755;
 
 fn load(file: &str, target: &str) -> (Dataset, Dataset, Vec<f64>, Vec<f64>) {
-    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = crate::util::data(file);
     let mut roles = ColumnRoles::with_features(None);
     roles.numeric.push(target.to_string());
     let d = read_csv(&path, &roles).unwrap();
@@ -71,9 +71,11 @@ fn rfc_breast_cancer_auc_matches_sklearn() {
 
 #[test]
 fn learn_command_fits_rf_with_sklearn_names() {
-    let data = format!("{}/tests/data/diabetes.csv", env!("CARGO_MANIFEST_DIR"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meta-router"))
-        .args(["learn", "--learner", "rf", "--data", &data, "--target", "y", "--json"])
+    let data = crate::util::data("diabetes.csv");
+    let out = crate::util::bin()
+        .args(["learn", "--learner", "rf", "--data"])
+        .arg(&data)
+        .args(["--target", "y", "--json"])
         .args(["--param", "max_depth=20", "--param", "max_features=sqrt", "--param", "n_estimators=20"])
         .output()
         .unwrap();
@@ -83,8 +85,10 @@ fn learn_command_fits_rf_with_sklearn_names() {
     // training R^2 of a deep forest is high but not 1 (bootstrap)
     let r2 = v["value"].as_f64().unwrap();
     assert!(r2 > 0.8 && r2 < 1.0, "{r2}");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_meta-router"))
-        .args(["learn", "--learner", "rf", "--data", &data, "--target", "y", "--param", "min_samples_leaf=0"])
+    let out = crate::util::bin()
+        .args(["learn", "--learner", "rf", "--data"])
+        .arg(&data)
+        .args(["--target", "y", "--param", "min_samples_leaf=0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -1,15 +1,13 @@
 //! Histogram gradient boosting against scikit-learn's figures on real data, and through the CLI.
 //!
-//! Reference (tests/data, copied from ../shared/reference, scikit-learn 1.9.1): test rows are
+//! Reference (tests/data, copied from the benchmark workspace's shared reference folder, not part of this
+//! repository; scikit-learn 1.9.1): test rows are
 //! those with 0-based index % 5 == 0; `HistGradientBoosting{Regressor,Classifier}(max_iter=100,
 //! learning_rate=0.1, max_leaf_nodes=31, early_stopping=False)` gives test R^2 0.3915 on diabetes
 //! and test AUC 0.9949 on breast cancer. We measure 0.3907 and 0.9919 (seed 0). Binning and
 //! tie-breaking differ from scikit-learn's in detail, so the margins are 0.02 in R^2 (diabetes has
 //! 89 test rows, where one row moves R^2 by a hundredth) and 0.006 in AUC (40 x 74 = 2960 test
 //! pairs: 0.006 is 18 discordant pairs).
-
-use std::path::PathBuf;
-use std::process::Command;
 
 use faer::Mat;
 use meta_router::data::{ColumnRoles, read_csv};
@@ -21,9 +19,7 @@ use meta_router::rng::Seed;
 const SKLEARN_HGB_DIABETES_R2: f64 = 0.391_500_008_803_387_87;
 const SKLEARN_HGBC_BREAST_CANCER_AUC: f64 = 0.994_932_432_432_432_3;
 
-fn data(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file)
-}
+use crate::util::{bin, data};
 
 /// (train x, train y, test x, test y) with test rows = index % 5 == 0.
 fn split(file: &str, target: &str) -> (Mat<f64>, Vec<f64>, Mat<f64>, Vec<f64>) {
@@ -57,8 +53,7 @@ fn breast_cancer_auc_is_close_to_scikit_learn() {
 
 #[test]
 fn cli_learns_hgb_and_hgbc_and_rejects_bad_params() {
-    let bin = env!("CARGO_BIN_EXE_meta-router");
-    let out = Command::new(bin)
+    let out = bin()
         .args(["learn", "--learner", "hgb", "--data"])
         .arg(data("diabetes.csv"))
         .args(["--target", "y", "--json", "--param", "max_iter=20", "--param", "max_depth=3"])
@@ -69,7 +64,7 @@ fn cli_learns_hgb_and_hgbc_and_rejects_bad_params() {
     assert_eq!(v["learner"], "hgb");
     // training-set R^2 of 20 shallow boosted trees is well above a constant's 0
     assert!(v["value"].as_f64().unwrap() > 0.5, "{v}");
-    let out = Command::new(bin)
+    let out = bin()
         .args(["learn", "--learner", "hgbc", "--data"])
         .arg(data("breast_cancer_standardized.csv"))
         .args(["--target", "t", "--json"])
@@ -78,7 +73,7 @@ fn cli_learns_hgb_and_hgbc_and_rejects_bad_params() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["value"].as_f64().unwrap() > 0.99, "{v}");
-    let out = Command::new(bin)
+    let out = bin()
         .args(["learn", "--learner", "hgb", "--data"])
         .arg(data("diabetes.csv"))
         .args(["--target", "y", "--param", "max_bins=300"])

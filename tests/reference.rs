@@ -1,5 +1,6 @@
 //! Reference checks against scikit-learn 1.9.1 on real data (fixtures in tests/data, copied from
-//! the shared reference folder; `make_reference.py` there regenerates them): ridge and PCA to
+//! the benchmark workspace's shared reference folder, which is not part of this repository;
+//! `make_reference.py` there regenerates them): ridge and PCA to
 //! 1e-8 relative, logistic regression to 1e-6 (see the note at C = 100), fitted values on an
 //! ill-conditioned design to 1e-6.
 

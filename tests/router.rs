@@ -6,7 +6,7 @@ use meta_router::router::{Decision, Router, Threshold};
 use meta_router::{Error, Seed};
 
 use crate::causal::{Spec, simulate};
-use crate::cli::{bin, tmp};
+use crate::util::{bin, tmp};
 
 fn trained_router() -> (Router, crate::causal::Sim) {
     let sim =

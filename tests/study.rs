@@ -1,17 +1,13 @@
 //! The Monte-Carlo study end to end: the acceptance test on fewer rounds, bit-identical
 //! outputs for any thread count, the CLI's files, and its errors.
 
-use std::process::Command;
-
 use meta_router::Seed;
 use meta_router::causal::{FinalStage, Protocol, RouterConfig};
 use meta_router::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
 use meta_router::sim::SimParams;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_meta-router"))
-}
+use crate::util::bin;
 
 fn tmp_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("mr-study-{}-{name}", std::process::id()));
@@ -69,9 +65,8 @@ fn outputs_are_bit_identical_for_any_thread_count() {
     let data: StudyData = SimParams { n: 900, ..Default::default() }.simulate(Seed(5)).unwrap().into();
     let cfg = StudyConfig { n_gold: 60, n_test: 200, rounds: 4, router: ridge_config(), ..Default::default() };
     let mut files: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> = Vec::new();
-    for threads in [1, 2, 8] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let outcome = pool.install(|| run_study(&data, &cfg, Seed(11))).unwrap();
+    for threads in crate::util::THREADS {
+        let outcome = crate::util::pool(threads).install(|| run_study(&data, &cfg, Seed(11))).unwrap();
         let dir = tmp_dir(&format!("threads{threads}"));
         outcome.summary().unwrap().write_dir(&outcome, &dir, "determinism").unwrap();
         let read = |f: &str| std::fs::read(dir.join(f)).unwrap();

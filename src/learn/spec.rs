@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::learn::constant::{ConstantModel, ConstantParams, PriorModel, PriorParams};
 use crate::learn::forest::{
-    RandomForestClassifier, RandomForestClassifierModel, RandomForestRegressor, RandomForestRegressorModel,
+    RandomForestClassifierModel, RandomForestClassifierParams, RandomForestRegressorModel, RandomForestRegressorParams,
 };
 use crate::learn::gbm::{HgbModel, HgbParams, HgbcModel, HgbcParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
@@ -143,14 +143,14 @@ regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
     Ridge(RidgeParams => RidgeModel) = "ridge",
     Hgb(HgbParams => HgbModel) = "hgb",
-    RandomForest(RandomForestRegressor => RandomForestRegressorModel) = "rf",
+    RandomForest(RandomForestRegressorParams => RandomForestRegressorModel) = "rf",
 }
 
 classifiers! {
     Prior(PriorParams => PriorModel) = "prior",
     Logistic(LogisticParams => LogisticModel) = "logistic",
     Hgbc(HgbcParams => HgbcModel) = "hgbc",
-    RandomForest(RandomForestClassifier => RandomForestClassifierModel) = "rfc",
+    RandomForest(RandomForestClassifierParams => RandomForestClassifierModel) = "rfc",
 }
 
 macro_rules! common_spec_methods {
@@ -184,6 +184,12 @@ macro_rules! common_spec_methods {
             /// [`Error::InvalidParam`] naming the first parameter out of its domain.
             pub fn validate(&self) -> Result<()> {
                 self.params().validate()
+            }
+
+            /// Whether the learner accepts NaN features as missing values (see
+            /// [`Params::accepts_missing`]).
+            pub fn accepts_missing(&self) -> bool {
+                self.params().accepts_missing()
             }
         }
     };

@@ -1,104 +1,48 @@
-//! Random forests (Breiman 2001): [`RandomForestRegressor`] (squared error, CLI name `rf`) and
-//! [`RandomForestClassifier`] (Gini, CLI name `rfc`).
+//! Random forests (Breiman 2001): [`RandomForestRegressorParams`] /
+//! [`RandomForestRegressorModel`] (squared error, CLI name `rf`) and
+//! [`RandomForestClassifierParams`] / [`RandomForestClassifierModel`] (Gini, CLI name `rfc`).
 //!
 //! Each tree is grown on a bootstrap sample (row weight = bootstrap count x sample weight) with
 //! an exact best split over sorted feature values at every node, choosing among `m` randomly
 //! drawn features; the forest predicts the mean of its trees,
 //! `f(x) = (1/K) sum_k T_k(x)`; for the classifier `P(y = 1 | x)` is the mean over trees of
 //! the leaf's weighted class-1 frequency (scikit-learn's `predict_proba`). Parameters carry
-//! scikit-learn's names and defaults (see [`ForestParams`]).
+//! scikit-learn's names and defaults (see [`RandomForestRegressorParams`]).
 //!
 //! The split search is always exact (every boundary between distinct values of the node's rows
 //! is a candidate, as in scikit-learn); there is no binned approximation. Presorting the
 //! features once into ranks and radix-sorting each node's ranks was chosen by measurement over
 //! comparison-sorting values per node (see BENCHMARKS.md).
 //!
-//! * [`params`]: parameters, parsing, validation.
-//! * [`ranks`]: features presorted once per forest into dense ranks shared by all trees.
-//! * [`build`]: growing one tree (split search, partition, stopping rules).
-//! * [`sort`]: radix sort of a node's rank keys.
-//! * [`tree`]: the flat fitted tree and its walk.
-//! * [`fit`]: bootstrap, parallel growth, prediction, out-of-bag estimates, importances.
+//! * `params.rs`: parameters, parsing, validation.
+//! * `ranks.rs`: features presorted once per forest into dense ranks shared by all trees.
+//! * `build.rs`: growing one tree (split search, partition, stopping rules).
+//! * `sort.rs`: radix sort of a node's rank keys.
+//! * `tree.rs`: the flat fitted tree and its walk.
+//! * `fit.rs`: bootstrap, parallel growth, prediction, out-of-bag estimates, importances.
 //!
 //! Determinism: tree `k` draws only from `seed.indexed(stream::TREE, k)`, so a fitted forest is
 //! bit-identical for any rayon thread count.
 
-pub mod build;
-pub mod fit;
-pub mod params;
-pub mod ranks;
-pub mod sort;
-pub mod tree;
-
-use std::ops::{Deref, DerefMut};
+mod build;
+mod fit;
+mod params;
+mod ranks;
+mod sort;
+mod tree;
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 pub use fit::Forest;
-pub use params::{ForestParams, MaxFeatures, MaxSamples};
+pub use params::{MaxFeatures, MaxSamples, RandomForestClassifierParams, RandomForestRegressorParams};
 pub use tree::Tree;
 
 use crate::error::Result;
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet, check};
 use crate::rng::Seed;
 use fit::Task;
-
-/// Random-forest regressor (squared error). Defaults as scikit-learn's
-/// `RandomForestRegressor`: 100 trees, no depth limit, `max_features = all` (1.0), bootstrap on;
-/// see [`ForestParams`] for every parameter and default. Dereferences to [`ForestParams`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RandomForestRegressor(pub ForestParams);
-
-/// Random-forest classifier (Gini) for 0/1 targets. Defaults as scikit-learn's
-/// `RandomForestClassifier`: 100 trees, no depth limit, `max_features = sqrt`, bootstrap on;
-/// see [`ForestParams`]. Dereferences to [`ForestParams`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RandomForestClassifier(pub ForestParams);
-
-impl Default for RandomForestRegressor {
-    fn default() -> Self {
-        RandomForestRegressor(ForestParams::with_max_features(MaxFeatures::All))
-    }
-}
-
-impl Default for RandomForestClassifier {
-    fn default() -> Self {
-        RandomForestClassifier(ForestParams::with_max_features(MaxFeatures::Sqrt))
-    }
-}
-
-macro_rules! forest_params {
-    ($ty:ty, $name:literal) => {
-        impl Deref for $ty {
-            type Target = ForestParams;
-            fn deref(&self) -> &ForestParams {
-                &self.0
-            }
-        }
-
-        impl DerefMut for $ty {
-            fn deref_mut(&mut self) -> &mut ForestParams {
-                &mut self.0
-            }
-        }
-
-        impl Params for $ty {
-            fn learner_name(&self) -> &'static str {
-                $name
-            }
-            fn set_param(&mut self, name: &str, value: &str) -> Result<()> {
-                self.0.set($name, name, value)
-            }
-            fn validate(&self) -> Result<()> {
-                self.0.validate($name)
-            }
-        }
-    };
-}
-
-forest_params!(RandomForestRegressor, "rf");
-forest_params!(RandomForestClassifier, "rfc");
+use params::ForestParams;
 
 /// A fitted random-forest regressor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,22 +58,26 @@ pub struct RandomForestClassifierModel {
     pub forest: Forest,
 }
 
-impl Regressor for RandomForestRegressor {
+impl Regressor for RandomForestRegressorParams {
     type Model = RandomForestRegressorModel;
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<RandomForestRegressorModel> {
         self.validate()?;
         check::train_set(&data)?;
-        Ok(RandomForestRegressorModel { forest: fit::fit(&self.0, "rf", data, seed, Task::Regression)? })
+        Ok(RandomForestRegressorModel {
+            forest: fit::fit(&ForestParams::from(self), "rf", data, seed, Task::Regression)?,
+        })
     }
 }
 
-impl Classifier for RandomForestClassifier {
+impl Classifier for RandomForestClassifierParams {
     type Model = RandomForestClassifierModel;
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<RandomForestClassifierModel> {
         self.validate()?;
         check::train_set(&data)?;
         check::binary_target(&data)?;
-        Ok(RandomForestClassifierModel { forest: fit::fit(&self.0, "rfc", data, seed, Task::Classification)? })
+        Ok(RandomForestClassifierModel {
+            forest: fit::fit(&ForestParams::from(self), "rfc", data, seed, Task::Classification)?,
+        })
     }
 }
 

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::params;
+use crate::params::{self, Params};
 
 /// How many features are drawn as split candidates at each node.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,30 +93,11 @@ impl MaxSamples {
     }
 }
 
-/// Parameters shared by [`super::RandomForestRegressor`] and [`super::RandomForestClassifier`].
-///
-/// | name | default | meaning |
-/// | --- | --- | --- |
-/// | `n_estimators` | 100 | number of trees (>= 1) |
-/// | `max_depth` | none | maximum depth (root = depth 0; >= 1 when set) |
-/// | `min_samples_split` | 2 | a node with fewer distinct in-bag rows is a leaf (>= 2) |
-/// | `min_samples_leaf` | 1 | each child keeps at least this many distinct in-bag rows (>= 1) |
-/// | `min_weight_fraction_leaf` | 0 | each child keeps at least this fraction of the tree's in-bag weight, in [0, 0.5] |
-/// | `min_impurity_decrease` | 0 | split only if `W_t/W (I_t - W_l/W_t I_l - W_r/W_t I_r) >= value` |
-/// | `max_features` | regressor `all` (1.0), classifier `sqrt` | candidate features per node, see [`MaxFeatures`] |
-/// | `bootstrap` | true | each tree sees a bootstrap sample (else every row once) |
-/// | `max_samples` | none (= n) | bootstrap draws per tree, see [`MaxSamples`] |
-/// | `oob_score` | false | compute out-of-bag predictions and score (needs `bootstrap`) |
-///
-/// **Rows, weights and the leaf rules.** A tree's row weight is `c_i * w_i`: the bootstrap
-/// count `c_i` (1 without bootstrap) times the sample weight `w_i` (1 when none given). Rows whose
-/// product is 0 are absent from the tree. `min_samples_split` and `min_samples_leaf` count
-/// *distinct rows present in the tree*, whatever their weight (a row drawn three times counts
-/// once; a row with weight 1e-4 counts as one row), as scikit-learn does; a rule on weight is
-/// `min_weight_fraction_leaf`, on the tree's total weight `sum_i c_i w_i`. The criterion and
-/// leaf values use the weights exactly: leaf value `sum c_i w_i y_i / sum c_i w_i`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ForestParams {
+/// The parameters both forests share, in the form the fitting code reads; converted from and to
+/// [`RandomForestRegressorParams`] and [`RandomForestClassifierParams`] (the same fields), so
+/// parsing and validation are written once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ForestParams {
     /// Number of trees. Default 100.
     pub n_estimators: usize,
     /// Maximum depth; `None` grows until the leaf rules stop. Default `None`.
@@ -139,9 +120,134 @@ pub struct ForestParams {
     pub oob_score: bool,
 }
 
+/// Defines a public forest params struct with every field of [`ForestParams`], its default
+/// `max_features`, its CLI name, and its [`Params`] implementation.
+macro_rules! forest_params {
+    ($(#[$doc:meta])* $name:ident, $cli:literal, $max_features:expr) => {
+        $(#[$doc])*
+        ///
+        /// | name | default | meaning |
+        /// | --- | --- | --- |
+        /// | `n_estimators` | 100 | number of trees (>= 1) |
+        /// | `max_depth` | none | maximum depth (root = depth 0; >= 1 when set) |
+        /// | `min_samples_split` | 2 | a node with fewer distinct in-bag rows is a leaf (>= 2) |
+        /// | `min_samples_leaf` | 1 | each child keeps at least this many distinct in-bag rows (>= 1) |
+        /// | `min_weight_fraction_leaf` | 0 | each child keeps at least this fraction of the tree's in-bag weight, in [0, 0.5] |
+        /// | `min_impurity_decrease` | 0 | split only if `W_t/W (I_t - W_l/W_t I_l - W_r/W_t I_r) >= value` |
+        /// | `max_features` | regressor `all` (1.0), classifier `sqrt` | candidate features per node, see [`MaxFeatures`] |
+        /// | `bootstrap` | true | each tree sees a bootstrap sample (else every row once) |
+        /// | `max_samples` | none (= n) | bootstrap draws per tree, see [`MaxSamples`] |
+        /// | `oob_score` | false | compute out-of-bag predictions and score (needs `bootstrap`) |
+        ///
+        /// **Rows, weights and the leaf rules.** A tree's row weight is `c_i * w_i`: the bootstrap
+        /// count `c_i` (1 without bootstrap) times the sample weight `w_i` (1 when none given). Rows whose
+        /// product is 0 are absent from the tree. `min_samples_split` and `min_samples_leaf` count
+        /// *distinct rows present in the tree*, whatever their weight (a row drawn three times counts
+        /// once; a row with weight 1e-4 counts as one row), as scikit-learn does; a rule on weight is
+        /// `min_weight_fraction_leaf`, on the tree's total weight `sum_i c_i w_i`. The criterion and
+        /// leaf values use the weights exactly: leaf value `sum c_i w_i y_i / sum c_i w_i`.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        pub struct $name {
+            /// Number of trees. Default 100.
+            pub n_estimators: usize,
+            /// Maximum depth; `None` grows until the leaf rules stop. Default `None`.
+            pub max_depth: Option<usize>,
+            /// Minimum distinct in-bag rows to split a node. Default 2.
+            pub min_samples_split: usize,
+            /// Minimum distinct in-bag rows in each child. Default 1.
+            pub min_samples_leaf: usize,
+            /// Minimum fraction of the tree's in-bag weight in each child. Default 0.
+            pub min_weight_fraction_leaf: f64,
+            /// Minimum weighted impurity decrease to split. Default 0.
+            pub min_impurity_decrease: f64,
+            /// Candidate features per node. Default `All` (regressor) / `Sqrt` (classifier).
+            pub max_features: MaxFeatures,
+            /// Bootstrap sampling of rows per tree. Default true.
+            pub bootstrap: bool,
+            /// Bootstrap draws per tree. Default `All` (n draws).
+            pub max_samples: MaxSamples,
+            /// Compute out-of-bag predictions and score. Default false.
+            pub oob_score: bool,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                ForestParams::with_max_features($max_features).into()
+            }
+        }
+
+        impl From<ForestParams> for $name {
+            fn from(p: ForestParams) -> Self {
+                $name {
+                    n_estimators: p.n_estimators,
+                    max_depth: p.max_depth,
+                    min_samples_split: p.min_samples_split,
+                    min_samples_leaf: p.min_samples_leaf,
+                    min_weight_fraction_leaf: p.min_weight_fraction_leaf,
+                    min_impurity_decrease: p.min_impurity_decrease,
+                    max_features: p.max_features,
+                    bootstrap: p.bootstrap,
+                    max_samples: p.max_samples,
+                    oob_score: p.oob_score,
+                }
+            }
+        }
+
+        impl From<&$name> for ForestParams {
+            fn from(p: &$name) -> Self {
+                ForestParams {
+                    n_estimators: p.n_estimators,
+                    max_depth: p.max_depth,
+                    min_samples_split: p.min_samples_split,
+                    min_samples_leaf: p.min_samples_leaf,
+                    min_weight_fraction_leaf: p.min_weight_fraction_leaf,
+                    min_impurity_decrease: p.min_impurity_decrease,
+                    max_features: p.max_features,
+                    bootstrap: p.bootstrap,
+                    max_samples: p.max_samples,
+                    oob_score: p.oob_score,
+                }
+            }
+        }
+
+        impl Params for $name {
+            fn learner_name(&self) -> &'static str {
+                $cli
+            }
+            fn set_param(&mut self, name: &str, value: &str) -> Result<()> {
+                let mut p = ForestParams::from(&*self);
+                p.set($cli, name, value)?;
+                *self = p.into();
+                Ok(())
+            }
+            fn validate(&self) -> Result<()> {
+                ForestParams::from(self).validate($cli)
+            }
+        }
+    };
+}
+
+forest_params!(
+    /// Parameters of the random-forest regressor (squared error, CLI name `rf`). Defaults as
+    /// scikit-learn's `RandomForestRegressor`: 100 trees, no depth limit, `max_features = all`
+    /// (1.0), bootstrap on.
+    RandomForestRegressorParams,
+    "rf",
+    MaxFeatures::All
+);
+
+forest_params!(
+    /// Parameters of the random-forest classifier (Gini, 0/1 targets, CLI name `rfc`). Defaults as
+    /// scikit-learn's `RandomForestClassifier`: 100 trees, no depth limit, `max_features = sqrt`,
+    /// bootstrap on.
+    RandomForestClassifierParams,
+    "rfc",
+    MaxFeatures::Sqrt
+);
+
 impl ForestParams {
     /// The defaults with a given `max_features`.
-    pub fn with_max_features(max_features: MaxFeatures) -> Self {
+    pub(crate) fn with_max_features(max_features: MaxFeatures) -> Self {
         ForestParams {
             n_estimators: 100,
             max_depth: None,
@@ -157,7 +263,7 @@ impl ForestParams {
     }
 
     /// The parameter names accepted by [`ForestParams::set`].
-    pub const NAMES: &'static [&'static str] = &[
+    pub(crate) const NAMES: &'static [&'static str] = &[
         "n_estimators",
         "max_depth",
         "min_samples_split",
@@ -174,7 +280,7 @@ impl ForestParams {
     ///
     /// # Errors
     /// [`Error::InvalidParam`] for an unknown name or an unparsable value.
-    pub fn set(&mut self, owner: &str, name: &str, value: &str) -> Result<()> {
+    pub(crate) fn set(&mut self, owner: &str, name: &str, value: &str) -> Result<()> {
         match name {
             "n_estimators" | "n_trees" => self.n_estimators = params::parse_usize(owner, name, value)?,
             "max_depth" => self.max_depth = params::parse_opt_usize(owner, name, value)?,
@@ -195,7 +301,7 @@ impl ForestParams {
     ///
     /// # Errors
     /// [`Error::InvalidParam`] naming the first parameter out of its domain.
-    pub fn validate(&self, owner: &str) -> Result<()> {
+    pub(crate) fn validate(&self, owner: &str) -> Result<()> {
         params::at_least(owner, "n_estimators", self.n_estimators, 1)?;
         if let Some(d) = self.max_depth {
             params::at_least(owner, "max_depth", d, 1)?;
@@ -267,17 +373,18 @@ mod tests {
             ("max_samples", "0.0"),
         ];
         for (name, value) in cases {
-            let mut p = ok.clone();
+            let mut p = ok;
             p.set("rf", name, value).unwrap();
             match p.validate("rf") {
                 Err(Error::InvalidParam { name: n, .. }) => assert_eq!(n, name),
                 other => panic!("{name}={value}: {other:?}"),
             }
         }
-        let mut p = ok.clone();
+        let mut p = ok;
         p.set("rf", "bootstrap", "false").unwrap();
         p.set("rf", "oob_score", "true").unwrap();
         assert!(matches!(p.validate("rf"), Err(Error::InvalidParam { .. })));
-        assert!(ok.clone().set("rf", "n_leaves", "3").is_err());
+        let mut p = ok;
+        assert!(p.set("rf", "n_leaves", "3").is_err());
     }
 }

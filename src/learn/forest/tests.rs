@@ -9,16 +9,16 @@ use crate::error::Error;
 use crate::learn::Predict;
 use crate::persist;
 
-fn reg(n_estimators: usize) -> RandomForestRegressor {
-    RandomForestRegressor(ForestParams { n_estimators, ..RandomForestRegressor::default().0 })
+fn reg(n_estimators: usize) -> RandomForestRegressorParams {
+    RandomForestRegressorParams { n_estimators, ..Default::default() }
 }
 
-fn cls(n_estimators: usize) -> RandomForestClassifier {
-    RandomForestClassifier(ForestParams { n_estimators, ..RandomForestClassifier::default().0 })
+fn cls(n_estimators: usize) -> RandomForestClassifierParams {
+    RandomForestClassifierParams { n_estimators, ..Default::default() }
 }
 
-fn exact(n_estimators: usize) -> RandomForestRegressor {
-    RandomForestRegressor(ForestParams { bootstrap: false, ..reg(n_estimators).0 })
+fn exact(n_estimators: usize) -> RandomForestRegressorParams {
+    RandomForestRegressorParams { bootstrap: false, ..reg(n_estimators) }
 }
 
 /// `n x d` uniform features and `y = f(x) + noise`.
@@ -263,8 +263,8 @@ fn importances_find_the_signal_and_models_round_trip() {
 #[test]
 fn bad_input_gives_errors_not_panics() {
     let (x, y) = simulate(20, 2, 0.1, 51, |r| r[0]);
-    let rf = RandomForestRegressor::default();
-    let fit = |p: &RandomForestRegressor, x: &Mat<f64>, y: &[f64], w: Option<&[f64]>| {
+    let rf = RandomForestRegressorParams::default();
+    let fit = |p: &RandomForestRegressorParams, x: &Mat<f64>, y: &[f64], w: Option<&[f64]>| {
         p.fit(TrainSet { x: x.as_ref(), y, weights: w }, Seed(0)).map(|_| ())
     };
     let mut xn = x.clone();
@@ -292,7 +292,7 @@ fn bad_input_gives_errors_not_panics() {
         }
     }
     let one = vec![1.0; 20];
-    let c = RandomForestClassifier::default();
+    let c = RandomForestClassifierParams::default();
     assert!(matches!(c.fit(TrainSet::new(x.as_ref(), &one), Seed(0)), Err(Error::InvalidData { .. })));
     let mut p = rf.clone();
     p.max_samples = MaxSamples::Count(21);

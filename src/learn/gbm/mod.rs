@@ -6,13 +6,13 @@
 //! Newton steps of the loss; the classifier predicts `P(y = 1 | x) = sigmoid(F(x))`.
 //!
 //! Pipeline, one file per stage:
-//! * [`binning`]: weighted-quantile cut points from a seeded subsample, `u8` codes, NaN bin;
-//! * [`histogram`]: gradient/hessian/count sums per feature bin, subtraction trick;
-//! * [`split`]: best split per leaf with L2 penalty and child constraints, NaN to the best side;
-//! * [`grow`]: leaf-wise growth over one in-place partitioned index buffer;
-//! * [`loss`]: squared error and logistic loss, initial scores;
-//! * [`boost`]: the boosting loop, row/feature subsampling, early stopping;
-//! * [`predict`]: flat trees with raw thresholds, allocation-free row path, parallel batches.
+//! * `binning.rs`: weighted-quantile cut points from a seeded subsample, `u8` codes, NaN bin;
+//! * `histogram.rs`: gradient/hessian/count sums per feature bin, subtraction trick;
+//! * `split.rs`: best split per leaf with L2 penalty and child constraints, NaN to the best side;
+//! * `grow.rs`: leaf-wise growth over one in-place partitioned index buffer;
+//! * `loss.rs`: squared error and logistic loss, initial scores;
+//! * `boost.rs`: the boosting loop, row/feature subsampling, early stopping;
+//! * `predict.rs`: flat trees with raw thresholds, allocation-free row path, parallel batches.
 //!
 //! Features may contain NaN (missing values; each split sends them to the side that fit the
 //! training data best); infinite features, and non-finite targets or weights, are errors.
@@ -21,13 +21,13 @@
 //! References: Friedman (2001) "Greedy function approximation: a gradient boosting machine";
 //! Chen & Guestrin (2016) "XGBoost"; Ke et al. (2017) "LightGBM".
 
-pub mod binning;
-pub mod boost;
-pub mod grow;
-pub mod histogram;
-pub mod loss;
-pub mod predict;
-pub mod split;
+mod binning;
+mod boost;
+mod grow;
+mod histogram;
+mod loss;
+mod predict;
+mod split;
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ use crate::linalg::stats::sigmoid;
 use crate::params;
 use crate::rng::Seed;
 use loss::Loss;
-use predict::Tree;
+pub use predict::Tree;
 
 /// Parameters of histogram gradient boosting (scikit-learn's names where one exists).
 ///
@@ -315,6 +315,9 @@ impl Params for HgbParams {
     fn validate(&self) -> Result<()> {
         self.check("hgb")
     }
+    fn accepts_missing(&self) -> bool {
+        true
+    }
 }
 
 impl Params for HgbcParams {
@@ -326,6 +329,9 @@ impl Params for HgbcParams {
     }
     fn validate(&self) -> Result<()> {
         self.0.check("hgbc")
+    }
+    fn accepts_missing(&self) -> bool {
+        true
     }
 }
 

@@ -188,6 +188,7 @@ pub fn raw_row(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
 }
 
 /// [`raw_row`] walking one tree at a time (the reference the interleaved walk must match).
+#[cfg(test)]
 pub fn raw_row_serial(init: f64, trees: &[Tree], row: &[f64]) -> f64 {
     let mut s = init;
     for t in trees {
