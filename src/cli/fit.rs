@@ -8,16 +8,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::causal::{
-    Align, FinalStage, Propensity, Protocol, RouterConfig, RouterData, RouterKind, default_propensity_classifier,
-    train_router,
-};
+use crate::causal::{Align, DeltaConfig, FinalStage, Propensity, default_propensity_classifier};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaParams;
 use crate::learn::{ClassifierSpec, RegressorSpec};
 use crate::rng::{Seed, stream};
-use crate::router::{Router, Threshold};
+use crate::router::{Protocol, Router, RouterConfig, RouterData, RouterKind, Threshold, router_learner, train_router};
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]
@@ -101,7 +98,7 @@ pub struct FitArgs {
 }
 
 fn learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
-    let mut spec = crate::causal::router_learner(name)?;
+    let mut spec = router_learner(name)?;
     spec.set_params(params)?;
     spec.validate()?;
     Ok(spec)
@@ -151,13 +148,16 @@ fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
     };
     let cfg = RouterConfig {
         learner: psi,
-        nuisance,
-        propensity,
         align: Align::from_name(&args.align)?,
-        n_folds: args.folds,
-        repeats: args.repeats,
-        final_stage,
         protocol: Protocol::from_name(&args.protocol)?,
+        delta: DeltaConfig {
+            nuisance,
+            propensity,
+            n_folds: args.folds,
+            repeats: args.repeats,
+            final_stage,
+            ..Default::default()
+        },
         ..Default::default()
     };
     cfg.validate()?;

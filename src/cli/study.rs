@@ -13,13 +13,14 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::{Value, json};
 
-use crate::causal::{Align, FinalStage, Protocol, RouterConfig};
+use crate::causal::{Align, FinalStage};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
 use crate::learn::RegressorSpec;
 use crate::rng::Seed;
+use crate::router::{Protocol, RouterConfig, router_learner};
 
 /// Arguments of `meta-router study`.
 #[derive(Debug, Args)]
@@ -144,7 +145,7 @@ fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
 fn config(args: &StudyArgs) -> Result<StudyConfig> {
     let mut router = RouterConfig::default();
     if let Some(name) = &args.learner {
-        router.learner = crate::causal::router_learner(Some(name)).map_err(|_| {
+        router.learner = router_learner(Some(name)).map_err(|_| {
             Error::param(
                 "study",
                 "--learner",
@@ -153,8 +154,8 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
         })?;
     }
     router.learner.set_params(&args.params)?;
-    router.nuisance = router.learner.clone();
-    router.n_folds = args.folds;
+    router.delta.nuisance = router.learner.clone();
+    router.delta.n_folds = args.folds;
     router.protocol = Protocol::from_name(&args.protocol)?;
     if args.final_stage == "auto" {
         if !args.final_params.is_empty() {
@@ -169,7 +170,7 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
             )
         })?;
         spec.set_params(&args.final_params)?;
-        router.final_stage = FinalStage::Fixed(spec);
+        router.delta.final_stage = FinalStage::Fixed(spec);
     }
     if let Some(a) = &args.align {
         router.align = Align::from_name(a)?;

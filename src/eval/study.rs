@@ -7,7 +7,7 @@
 //!   preference labels;
 //! * optionally a PCA with `K` components fitted on the round's *training* rows only (never the
 //!   test rows), applied to both;
-//! * every router trained by [`crate::causal::train_router`] with the round's router seed
+//! * every router trained by [`crate::router::train_router`] with the round's router seed
 //!   `round_seed.child(ROUTER)`, the same for all routers (common random numbers: differences
 //!   between routers are not blurred by different seeds);
 //! * `random`, the evaluation baseline: a random permutation of the test rows drawn from
@@ -32,7 +32,6 @@
 use faer::{Mat, MatRef};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::error::{Error, Result};
 use crate::eval::curves::{CurveScratch, GRID};
 use crate::eval::report::{Round, RouterRound, StudyOutcome};
@@ -40,6 +39,7 @@ use crate::learn::check;
 use crate::learn::pca::PcaParams;
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
+use crate::router::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::sim::SimData;
 
 /// A table for a study: features, both labels on every row, and the truth when known.
