@@ -61,7 +61,7 @@ impl<M: Predict> FittedRouter<M> {
     /// `psi_hat` for each row of `x`.
     ///
     /// # Errors
-    /// [`Error::Shape`] for the wrong number of columns.
+    /// [`crate::Error::Shape`] for the wrong number of columns.
     pub fn predict_psi(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
         self.psi.predict(x)
     }
@@ -70,7 +70,7 @@ impl<M: Predict> FittedRouter<M> {
     /// without one.
     ///
     /// # Errors
-    /// [`Error::Shape`] for the wrong number of columns.
+    /// [`crate::Error::Shape`] for the wrong number of columns.
     pub fn predict_delta(&self, x: MatRef<'_, f64>) -> Result<Option<Vec<f64>>> {
         let Some(d) = &self.delta else { return Ok(None) };
         let mut v = d.predict(x)?;
