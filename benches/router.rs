@@ -14,10 +14,10 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use faer::Mat;
 use meta_router::Seed;
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::RegressorSpec;
 use meta_router::learn::pca::PcaParams;
 use meta_router::router::Router;
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router};
 use rand_distr::{Distribution, Normal};
 
 struct Data {
@@ -50,7 +50,7 @@ fn bench(c: &mut Criterion) {
     let d = data(5000, 50, 100);
     let rd = RouterData { x: d.x.as_ref(), is_gold: &d.is_gold, label: &d.label, gold_everywhere: None, weights: None };
     let ridge = RegressorSpec::from_name("ridge").unwrap();
-    let cfg = RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() };
+    let cfg = RouterConfig::with_learner(ridge);
     let mut g = c.benchmark_group("train");
     g.sample_size(10);
     for kind in [RouterKind::Pooled, RouterKind::MetaR, RouterKind::MetaDr] {

@@ -3,10 +3,11 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use meta_router::Seed;
-use meta_router::causal::{FinalStage, RouterConfig};
+use meta_router::causal::FinalStage;
 use meta_router::eval::curves::{CurveScratch, GRID};
 use meta_router::eval::{StudyConfig, StudyData, run_study};
 use meta_router::learn::RegressorSpec;
+use meta_router::router::RouterConfig;
 use meta_router::sim::SimParams;
 use rand::RngExt;
 
@@ -33,12 +34,8 @@ fn study_round(c: &mut Criterion) {
     let learner = RegressorSpec::from_name("ridge").unwrap();
     let mut fin = learner.clone();
     fin.set_param("alphas", "10,100,1000,10000").unwrap();
-    let router = RouterConfig {
-        learner: learner.clone(),
-        nuisance: learner,
-        final_stage: FinalStage::Fixed(fin),
-        ..Default::default()
-    };
+    let mut router = RouterConfig::with_learner(learner);
+    router.delta.final_stage = FinalStage::Fixed(fin);
     let cfg = StudyConfig { rounds: 1, router, ..Default::default() };
     let mut g = c.benchmark_group("study");
     g.sample_size(10);

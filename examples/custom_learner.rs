@@ -8,8 +8,8 @@
 //! Run with `cargo run --release --example custom_learner`.
 
 use faer::{Mat, MatRef};
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router_with};
 use meta_router::learn::{Params, Predict, Regressor, TrainSet, check};
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router_with};
 use meta_router::{Error, Result, Seed};
 use rand_distr::{Distribution, Normal};
 

@@ -4,9 +4,9 @@
 //! Run with `cargo run --release --example quickstart`.
 
 use faer::Mat;
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::RegressorSpec;
 use meta_router::router::Router;
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::{Result, Seed};
 use rand_distr::{Distribution, Normal};
 
@@ -32,7 +32,7 @@ fn main() -> Result<()> {
         .collect();
 
     let ridge = RegressorSpec::from_name("ridge")?;
-    let cfg = RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() };
+    let cfg = RouterConfig::with_learner(ridge);
     let data = RouterData { x: x.as_ref(), is_gold: &is_gold, label: &label, gold_everywhere: None, weights: None };
     let trained = train_router(RouterKind::MetaDr, &data, &cfg, Seed(42))?;
     let diag = &trained.diagnostics;

@@ -3,9 +3,9 @@
 //! figure. Runs in seconds: `cargo run --release --example small_study`.
 
 use meta_router::Seed;
-use meta_router::causal::RouterConfig;
 use meta_router::eval::{StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
+use meta_router::router::RouterConfig;
 use meta_router::sim::SimParams;
 
 fn main() -> meta_router::Result<()> {
@@ -19,7 +19,7 @@ fn main() -> meta_router::Result<()> {
         n_test: 500,
         rounds: 10,
         routers: StudyRouter::all(),
-        router: RouterConfig { learner: learner.clone(), nuisance: learner, ..Default::default() },
+        router: RouterConfig::with_learner(learner),
         ..Default::default()
     };
     let outcome = run_study(&data, &cfg, Seed(42))?;

@@ -18,8 +18,8 @@
 //! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
 //! | [`sim`] | the HealthBench-like simulator with known psi and delta |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
-//! | [`causal`] | the R-/DR-learners, cross-fitting, scale alignment, the routers |
-//! | [`router`] | the serving router: score, threshold, decide, save/load |
+//! | [`router`] | the routers: kinds and baselines, training on top of `Delta_hat`, serving (score, threshold, decide, save/load) |
+//! | [`causal`] | `Delta_hat`: the R-/DR-learners, cross-fitting, nuisances, final stage; scale alignment |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
 //! | [`linalg`] | kernels on faer: weighted Gram matrix, dot products, row selection, stable statistics |
 //! | [`check`], [`params`] | input checks on slices and matrices; `key=value` parameter parsing and domain checks |

@@ -5,9 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use meta_router::Seed;
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::pca::PcaParams;
 use meta_router::router::Router;
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router};
 
 use crate::causal::{Spec, simulate};
 

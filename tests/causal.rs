@@ -1,10 +1,9 @@
 //! The causal core end to end: baselines, meta-routers, recovery of known biases, bad input.
 
 use faer::Mat;
-use meta_router::causal::{
-    Align, FinalStage, Propensity, Protocol, RouterConfig, RouterData, RouterKind, train_router,
-};
+use meta_router::causal::{Align, DeltaConfig, FinalStage, Propensity};
 use meta_router::learn::{Predict, RegressorSpec};
+use meta_router::router::{Protocol, RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::{Error, Seed};
 use rand_distr::{Distribution, Normal};
 
@@ -73,7 +72,7 @@ impl Sim {
 
 fn constant_cfg() -> RouterConfig {
     let c = RegressorSpec::from_name("constant").unwrap();
-    RouterConfig { learner: c.clone(), nuisance: c, align: Align::None, ..Default::default() }
+    RouterConfig { align: Align::None, ..RouterConfig::with_learner(c) }
 }
 
 #[test]
@@ -88,7 +87,8 @@ fn a_constant_bias_is_recovered_by_both_learners() {
         let psi = r.predict_psi(sim.x.as_ref()).unwrap();
         assert!((psi[0] - sim.psi[0]).abs() < 0.05, "{}: psi_hat = {}", kind.name(), psi[0]);
     }
-    let separate = RouterConfig { dr_outcome: meta_router::causal::DrOutcome::Separate, ..constant_cfg() };
+    let mut separate = constant_cfg();
+    separate.delta.dr_outcome = meta_router::causal::DrOutcome::Separate;
     let r = train_router(RouterKind::MetaDr, &sim.data(), &separate, Seed(7)).unwrap();
     let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
     assert!((d[0] - sim.delta[0]).abs() < 0.06, "separate mu1: Delta_hat = {}", d[0]);
@@ -128,11 +128,14 @@ fn results_are_bit_identical_across_thread_counts() {
     let ridge = RegressorSpec::from_name("ridge").unwrap();
     let cfg = RouterConfig {
         learner: ridge.clone(),
-        nuisance: ridge,
-        propensity: Propensity::estimated(meta_router::causal::default_propensity_classifier()),
-        repeats: 3,
-        aggregate: meta_router::causal::Aggregate::Median,
         align: Align::Wasserstein,
+        delta: DeltaConfig {
+            nuisance: ridge,
+            propensity: Propensity::estimated(meta_router::causal::default_propensity_classifier()),
+            repeats: 3,
+            aggregate: meta_router::causal::Aggregate::Median,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let run = || -> Vec<u64> {
@@ -194,9 +197,11 @@ fn bad_input_is_a_clear_error() {
     let few: Vec<f64> = (0..100).map(|i| if i < 3 { 1.0 } else { 0.0 }).collect();
     let e = train_router(RouterKind::MetaDr, &RouterData { is_gold: &few, ..sim.data() }, &cfg, Seed(0)).unwrap_err();
     assert!(e.to_string().contains("3 gold rows cannot fill 5 folds"), "{e}");
-    let bad = RouterConfig { n_folds: 1, ..constant_cfg() };
+    let mut bad = constant_cfg();
+    bad.delta.n_folds = 1;
     assert!(train_router(RouterKind::MetaR, &sim.data(), &bad, Seed(0)).is_err());
-    let fixed = RouterConfig { final_stage: FinalStage::Fixed(RegressorSpec::from_name("constant").unwrap()), ..cfg };
+    let mut fixed = cfg;
+    fixed.delta.final_stage = FinalStage::Fixed(RegressorSpec::from_name("constant").unwrap());
     let r = train_router(RouterKind::MetaR, &sim.data(), &fixed, Seed(0)).unwrap();
     assert!(r.diagnostics.final_stage.unwrap().candidates.is_empty());
     assert!(r.psi.predict_row(&[0.0, 0.0]).unwrap().is_finite());
@@ -303,16 +308,16 @@ fn estimated_propensity_handles_selected_gold_rows_and_reports_overlap() {
     select_gold(&mut sim, -2.5, 1.0, 42);
     let ridge = RegressorSpec::from_name("ridge").unwrap();
     let logistic = meta_router::learn::ClassifierSpec::from_name("logistic").unwrap();
-    let known =
-        RouterConfig { learner: ridge.clone(), nuisance: ridge.clone(), align: Align::None, ..Default::default() };
-    let est = RouterConfig { propensity: Propensity::estimated(logistic.clone()), ..known.clone() };
+    let known = RouterConfig { align: Align::None, ..RouterConfig::with_learner(ridge.clone()) };
+    let mut est = known.clone();
+    est.delta.propensity = Propensity::estimated(logistic.clone());
     let mut rmse = vec![];
     for cfg in [&known, &est] {
         let r = train_router(RouterKind::MetaDr, &sim.data(), cfg, Seed(5)).unwrap();
         let d = r.predict_delta(sim.x.as_ref()).unwrap().unwrap();
         rmse.push(meta_router::eval::metrics::rmse(&d, &sim.delta).unwrap());
         let ov = r.diagnostics.overlap.unwrap();
-        if matches!(cfg.propensity, Propensity::Estimated { .. }) {
+        if matches!(cfg.delta.propensity, Propensity::Estimated { .. }) {
             assert!(ov.min < 0.03 && ov.max > 0.3, "propensity range {} to {}", ov.min, ov.max);
         }
     }

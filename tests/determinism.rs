@@ -4,10 +4,11 @@
 //! for byte.
 
 use meta_router::Seed;
-use meta_router::causal::{Propensity, RouterConfig, RouterKind, train_router};
+use meta_router::causal::Propensity;
 use meta_router::eval::{StudyConfig, StudyData, run_study};
 use meta_router::learn::{ClassifierSpec, Predict, RegressorSpec};
 use meta_router::router::Router;
+use meta_router::router::{RouterConfig, RouterKind, train_router};
 use meta_router::sim::SimParams;
 
 use crate::util::{bin, in_pools};
@@ -33,7 +34,7 @@ fn study_outputs_are_byte_identical_for_every_learner_and_thread_count() {
             n_gold: 60,
             n_test: 150,
             rounds: 2,
-            router: RouterConfig { learner: spec.clone(), nuisance: spec, ..Default::default() },
+            router: RouterConfig::with_learner(spec),
             ..Default::default()
         };
         let outputs = in_pools(|| {
@@ -59,7 +60,7 @@ fn estimated_propensity_is_byte_identical_for_every_classifier() {
     let n = data.x.nrows();
     let is_gold: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { 1.0 } else { 0.0 }).collect();
     let label: Vec<f64> = (0..n).map(|i| if is_gold[i] == 1.0 { data.gold[i] } else { data.pref[i] }).collect();
-    let rd = meta_router::causal::RouterData {
+    let rd = meta_router::router::RouterData {
         x: data.x.as_ref(),
         is_gold: &is_gold,
         label: &label,
@@ -75,7 +76,7 @@ fn estimated_propensity_is_byte_identical_for_every_classifier() {
         };
         classifier.set_params(small).unwrap();
         let mut cfg = RouterConfig::with_learner(learner("ridge"));
-        cfg.propensity = Propensity::estimated(classifier);
+        cfg.delta.propensity = Propensity::estimated(classifier);
         for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
             let bits = in_pools(|| {
                 let r = train_router(kind, &rd, &cfg, Seed(9)).unwrap();

@@ -209,10 +209,7 @@ fn the_checker_finds_a_circle_and_expands_use_trees() {
     assert_eq!(circles(&g), vec![vec!["a".to_string(), "b".into(), "c".into()]]);
 }
 
-// enabled once #10 items 1-2 land (today: src/eval/report.rs <-> src/eval/svg.rs and
-// src/causal/{meta,paper,routers}.rs)
 #[test]
-#[ignore]
 fn no_source_file_imports_a_file_that_imports_it_back() {
     let found = circles(&import_graph());
     let listed: Vec<String> = found.iter().map(|c| format!("circle: {}", c.join(", "))).collect();

@@ -1,8 +1,8 @@
 //! The serving router and the `fit` / `route` commands: save/load, decisions, bad input.
 
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::RegressorSpec;
 use meta_router::router::{Decision, Router, Threshold};
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::{Error, Seed};
 
 use crate::causal::{Spec, simulate};

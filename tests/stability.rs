@@ -7,10 +7,10 @@ use faer::{Mat, MatRef};
 use meta_router::Seed;
 use meta_router::causal::drlearner::dr_pseudo;
 use meta_router::causal::nuisance::{Propensity, clip_propensity};
-use meta_router::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use meta_router::learn::linear::{LogisticParams, RidgeParams};
 use meta_router::learn::pca::{PcaParams, PcaSolver};
 use meta_router::learn::{Classifier, ClassifierSpec, Predict, PredictProba, Regressor, RegressorSpec, TrainSet};
+use meta_router::router::{RouterConfig, RouterData, RouterKind, train_router};
 use rand::RngExt;
 
 fn gaussian(rng: &mut meta_router::rng::Rng) -> f64 {
@@ -215,7 +215,8 @@ fn propensities_at_the_clip_edges_stay_finite_and_are_reported() {
         (0..n).map(|i| x[(i, 1)] - if is_gold[i] == 0.0 { 0.4 } else { 0.0 } + 0.1 * gaussian(&mut rng)).collect();
     let data = RouterData { x: x.as_ref(), is_gold: &is_gold, label: &label, gold_everywhere: None, weights: None };
     let mut cfg = RouterConfig::with_learner(RegressorSpec::from_name("ridge").unwrap());
-    cfg.propensity = Propensity::Estimated { classifier: ClassifierSpec::from_name("logistic").unwrap(), clip: 0.01 };
+    cfg.delta.propensity =
+        Propensity::Estimated { classifier: ClassifierSpec::from_name("logistic").unwrap(), clip: 0.01 };
     for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
         let r = train_router(kind, &data, &cfg, Seed(8)).unwrap();
         let psi = r.psi.predict(x.as_ref()).unwrap();

@@ -2,9 +2,10 @@
 //! outputs for any thread count, the CLI's files, and its errors.
 
 use meta_router::Seed;
-use meta_router::causal::{FinalStage, Protocol, RouterConfig};
+use meta_router::causal::FinalStage;
 use meta_router::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study};
 use meta_router::learn::RegressorSpec;
+use meta_router::router::{Protocol, RouterConfig};
 use meta_router::sim::SimParams;
 
 use crate::util::bin;
@@ -22,12 +23,9 @@ fn ridge_config() -> RouterConfig {
     let learner = RegressorSpec::from_name("ridge").unwrap();
     let mut fin = learner.clone();
     fin.set_param("alphas", "10,100,1000,10000").unwrap();
-    RouterConfig {
-        learner: learner.clone(),
-        nuisance: learner,
-        final_stage: FinalStage::Fixed(fin),
-        ..Default::default()
-    }
+    let mut cfg = RouterConfig::with_learner(learner);
+    cfg.delta.final_stage = FinalStage::Fixed(fin);
+    cfg
 }
 
 #[test]

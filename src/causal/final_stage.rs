@@ -7,13 +7,13 @@
 //! chosen by K-fold cross-validated loss among a small, strongly regularised set:
 //!
 //! * `constant`: the global shift (the weighted mean pseudo-outcome);
-//! * `ridge` with `alpha` in {10, 100, 1000} (when the ridge learner is compiled in);
+//! * `ridge` with `alpha` in {10, 100, 1000};
 //! * a shallow forest (`rf`: 20 trees, 30% of the features per split, `max_depth = 3`, leaves
 //!   of at least 50 rows and 10% of the weight) and a small boosting model (`hgb`: 4-leaf
-//!   trees, 100 iterations, learning rate 0.05, leaves of at least 200 rows, L2 10), when those
-//!   learners are compiled in ([`AUTO_CANDIDATES`]). Both are kept small because the selection
-//!   refits every candidate K times per router: on the study's shape (4,500 rows x 50) the
-//!   candidate set costs ~0.2 s per meta-router with ridge nuisances.
+//!   trees, 100 iterations, learning rate 0.05, leaves of at least 200 rows, L2 10)
+//!   ([`auto_candidates`]). Both are kept small because the selection refits every candidate K
+//!   times per router: on the study's shape (4,500 rows x 50) the candidate set costs ~0.2 s
+//!   per meta-router with ridge nuisances.
 //!
 //! The loss is the learner's own: for the R-learner `sum_i w_i (t_i - e_i)^2 (pseudo_i -
 //! tau(x_i))^2 / sum_i w_i (t_i - e_i)^2` (the R-loss), for the DR-learner `sum_i w_i (phi_i -
@@ -29,6 +29,10 @@ use crate::causal::crossfit::per_fold;
 use crate::causal::folds::Folds;
 use crate::causal::learner::fit_rows;
 use crate::error::{Error, Result};
+use crate::learn::constant::ConstantParams;
+use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
+use crate::learn::gbm::HgbParams;
+use crate::learn::linear::RidgeParams;
 use crate::learn::{Predict, RegressorModel, RegressorSpec, TrainSet};
 use crate::linalg::select::select_rows;
 use crate::par;
@@ -62,40 +66,55 @@ pub struct FinalChoice {
     pub candidates: Vec<CandidateLoss>,
 }
 
-/// A learner from the spec with parameters, when that learner is compiled in and accepts them.
-fn candidate(name: &str, params: &[&str]) -> Option<(String, RegressorSpec)> {
-    let mut spec = RegressorSpec::from_name(name).ok()?;
-    spec.set_params(params).ok()?;
-    spec.validate().ok()?;
-    let label = if params.is_empty() { name.to_string() } else { format!("{name}({})", params.join(",")) };
-    Some((label, spec))
+/// One Auto candidate: the label shown in the diagnostics and the learner it names.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// `name(param=value,...)` in the spec's parameter syntax, e.g. `ridge(alpha=100)`.
+    pub label: &'static str,
+    /// The learner.
+    pub spec: RegressorSpec,
 }
 
-/// The Auto candidates, simplest first: learner name and parameters. Those whose learner is
-/// not compiled into this build are skipped.
+/// A ridge candidate with penalty `alpha`.
+fn ridge(label: &'static str, alpha: f64) -> Candidate {
+    Candidate { label, spec: RegressorSpec::Ridge(RidgeParams { alpha, ..Default::default() }) }
+}
+
+/// The Auto candidates, simplest first.
 ///
 /// Leaf rules are also set on *weight* (`min_weight_fraction_leaf = 0.1`) because in the R-loss
 /// preference rows weigh ~`e^2` and a leaf of many preference rows may hold a single gold row;
 /// in the DR-loss a leaf of 10% of the rows holds ~10% of the gold rows, whose pseudo-outcomes
 /// carry the signal.
-pub const AUTO_CANDIDATES: [(&str, &[&str]); 6] = [
-    ("constant", &[]),
-    ("ridge", &["alpha=10"]),
-    ("ridge", &["alpha=100"]),
-    ("ridge", &["alpha=1000"]),
-    (
-        "rf",
-        &["n_estimators=20", "max_depth=3", "min_samples_leaf=50", "min_weight_fraction_leaf=0.1", "max_features=0.3"],
-    ),
-    (
-        "hgb",
-        &["max_iter=100", "learning_rate=0.05", "max_leaf_nodes=4", "min_samples_leaf=200", "l2_regularization=10"],
-    ),
-];
-
-/// The Auto candidates available in this build, simplest first.
-pub fn auto_candidates() -> Vec<(String, RegressorSpec)> {
-    AUTO_CANDIDATES.iter().filter_map(|(n, p)| candidate(n, p)).collect()
+pub fn auto_candidates() -> Vec<Candidate> {
+    vec![
+        Candidate { label: "constant", spec: RegressorSpec::Constant(ConstantParams {}) },
+        ridge("ridge(alpha=10)", 10.0),
+        ridge("ridge(alpha=100)", 100.0),
+        ridge("ridge(alpha=1000)", 1000.0),
+        Candidate {
+            label: "rf(n_estimators=20,max_depth=3,min_samples_leaf=50,min_weight_fraction_leaf=0.1,max_features=0.3)",
+            spec: RegressorSpec::RandomForest(RandomForestRegressorParams {
+                n_estimators: 20,
+                max_depth: Some(3),
+                min_samples_leaf: 50,
+                min_weight_fraction_leaf: 0.1,
+                max_features: MaxFeatures::Fraction(0.3),
+                ..Default::default()
+            }),
+        },
+        Candidate {
+            label: "hgb(max_iter=100,learning_rate=0.05,max_leaf_nodes=4,min_samples_leaf=200,l2_regularization=10)",
+            spec: RegressorSpec::Hgb(HgbParams {
+                max_iter: 100,
+                learning_rate: 0.05,
+                max_leaf_nodes: 4,
+                min_samples_leaf: 200,
+                l2_regularization: 10.0,
+                ..Default::default()
+            }),
+        },
+    ]
 }
 
 /// Weighted mean squared error.
@@ -123,12 +142,9 @@ pub fn fit_final(
     let (spec, choice) = match stage {
         FinalStage::Fixed(spec) => (spec.clone(), FinalChoice { chosen: spec.name().to_string(), candidates: vec![] }),
         FinalStage::Auto => {
-            let cands = auto_candidates();
-            if cands.is_empty() {
-                return Err(Error::data("no final-stage candidate is available in this build"));
-            }
+            let mut cands = auto_candidates();
             let losses = par::try_map_indexed(cands.len(), |c| {
-                let oof = cv_predictions(&cands[c].1, data.x, data.y, &w, folds, seed)?;
+                let oof = cv_predictions(&cands[c].spec, data.x, data.y, &w, folds, seed)?;
                 Ok::<f64, Error>(weighted_mse(data.y, &oof, &w))
             })?;
             let mut best = 0;
@@ -140,9 +156,10 @@ pub fn fit_final(
             let candidates = cands
                 .iter()
                 .zip(&losses)
-                .map(|((name, _), &cv_loss)| CandidateLoss { name: name.clone(), cv_loss })
+                .map(|(c, &cv_loss)| CandidateLoss { name: c.label.to_string(), cv_loss })
                 .collect();
-            (cands[best].1.clone(), FinalChoice { chosen: cands[best].0.clone(), candidates })
+            let winner = cands.swap_remove(best);
+            (winner.spec, FinalChoice { chosen: winner.label.to_string(), candidates })
         }
     };
     let model = spec.fit(TrainSet { x: data.x, y: data.y, weights: Some(&w) }, seed.child(stream::FINAL))?;
@@ -170,19 +187,24 @@ mod tests {
     use faer::Mat;
 
     #[test]
-    fn every_candidate_of_a_compiled_learner_is_accepted() {
-        // guards against parameter names drifting when learners change
-        for (name, params) in AUTO_CANDIDATES {
-            if RegressorSpec::NAMES.contains(&name) {
-                assert!(candidate(name, params).is_some(), "{name} rejects {params:?}");
-            }
+    fn every_typed_candidate_is_its_label() {
+        // the label is the spec's own syntax: name(param=value,...), so label and learner cannot drift apart
+        for c in auto_candidates() {
+            let (name, params) = match c.label.split_once('(') {
+                Some((n, rest)) => (n, rest.strip_suffix(')').unwrap().split(',').collect::<Vec<_>>()),
+                None => (c.label, Vec::new()),
+            };
+            let mut named = RegressorSpec::from_name(name).unwrap();
+            named.set_params(&params).unwrap();
+            assert_eq!(format!("{:?}", c.spec), format!("{named:?}"), "{}", c.label);
+            c.spec.validate().unwrap();
         }
     }
 
     #[test]
     fn auto_always_offers_the_constant_and_reports_losses() {
         let c = auto_candidates();
-        assert_eq!(c[0].0, "constant");
+        assert_eq!(c[0].label, "constant");
         let n = 30;
         let x = Mat::from_fn(n, 1, |i, _| i as f64);
         let y: Vec<f64> = (0..n).map(|i| (i % 3) as f64).collect();

@@ -10,61 +10,82 @@
 //! pseudo-outcomes or the DR-learner's AIPW pseudo-outcomes, with its cross-validation on the
 //! repeat-0 folds.
 
-use faer::MatRef;
-
 use crate::causal::crossfit::{aggregate, out_of_fold};
+use crate::causal::delta::{DeltaConfig, DeltaFit, Method, PooledRows};
 use crate::causal::drlearner::dr_pseudo;
-use crate::causal::final_stage::{FinalChoice, fit_final};
-use crate::causal::folds::stratified;
+use crate::causal::final_stage::fit_final;
+use crate::causal::folds::{Folds, stratified};
 use crate::causal::nuisance::{self, Overlap, Propensity};
 use crate::causal::rlearner::r_stage;
-use crate::causal::routers::RouterConfig;
 use crate::error::Result;
-use crate::learn::{Regressor, RegressorModel, TrainSet};
+use crate::learn::{Regressor, TrainSet};
 use crate::rng::{Seed, stream};
 
-/// Which meta-learner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// The R-learner.
-    R,
-    /// The DR-learner.
-    Dr,
-}
-
-/// Pooled rows `(x, t, o)` with optional user weights.
-#[derive(Clone, Copy, Debug)]
-pub struct PooledRows<'a> {
-    /// Features.
-    pub x: MatRef<'a, f64>,
-    /// 1 gold, 0 preference.
-    pub t: &'a [f64],
-    /// `c r` on gold rows, `y` on preference rows.
-    pub o: &'a [f64],
-    /// Optional user weights.
-    pub w: Option<&'a [f64]>,
-}
-
-/// A fitted `Delta_hat` with its diagnostics.
-#[derive(Clone, Debug)]
-pub struct DeltaFit {
-    /// The final-stage model.
-    pub model: RegressorModel,
-    /// Which final stage won.
-    pub choice: FinalChoice,
-    /// Propensity overlap.
-    pub overlap: Option<Overlap>,
-    /// Rows kept by a propensity mask (paper protocol only).
-    pub rows_kept: Option<usize>,
-    /// Clip applied to `Delta_hat` before lifting (paper protocol only).
-    pub clip: Option<[f64; 2]>,
-}
-
-/// The nuisances of one repeat.
-struct Repeat {
-    a: Vec<f64>,
-    b: Vec<f64>,
+/// The out-of-fold nuisances of one repeat: the propensity `e(x)` and the method's outcome
+/// nuisances (`m(x)` for the R-learner, [`ArmOutcomes`] for the DR-learner).
+struct Repeat<O> {
+    /// `e(x) = P(t = 1 | x)`, raw (clipped after aggregation).
     e: Vec<f64>,
+    /// `m(x) = E[o | x]` (R) or `(mu0, mu1)` (DR).
+    outcome: O,
+}
+
+/// The DR-learner's outcome nuisances of one repeat.
+struct ArmOutcomes {
+    /// `mu0(x) = E[o | x, t = 0]`.
+    mu0: Vec<f64>,
+    /// `mu1(x) = E[o | x, t = 1]`.
+    mu1: Vec<f64>,
+}
+
+/// Every repeat's nuisances and the repeat-0 folds (the final stage's cross-validation folds).
+struct Repeats<O> {
+    runs: Vec<Repeat<O>>,
+    folds0: Folds,
+}
+
+impl<O> Repeats<O> {
+    /// One quantity aggregated per row over the repeats.
+    fn aggregate(&self, cfg: &DeltaConfig, f: impl Fn(&Repeat<O>) -> &Vec<f64>) -> Result<Vec<f64>> {
+        let v: Vec<Vec<f64>> = self.runs.iter().map(|r| f(r).clone()).collect();
+        aggregate(&v, cfg.aggregate)
+    }
+
+    /// The aggregated propensity, clipped, and its overlap before the clip.
+    fn propensity(&self, cfg: &DeltaConfig) -> Result<(Vec<f64>, Overlap)> {
+        let e_raw = self.aggregate(cfg, |r| &r.e)?;
+        let overlap = match &cfg.propensity {
+            Propensity::Known => nuisance::overlap(&e_raw, 0.0),
+            Propensity::Estimated { clip, .. } => nuisance::overlap(&e_raw, *clip),
+        };
+        Ok((nuisance::clip_propensity(&cfg.propensity, e_raw).clipped, overlap))
+    }
+}
+
+/// Cross-fits the propensity and `outcome(folds, base_seed)` for every repeat.
+fn cross_fit<O>(
+    rows: &PooledRows<'_>,
+    cfg: &DeltaConfig,
+    seed: Seed,
+    outcome: impl Fn(&Folds, Seed) -> Result<O>,
+) -> Result<Repeats<O>> {
+    let PooledRows { x, t, w, .. } = *rows;
+    let mut runs = Vec::with_capacity(cfg.repeats);
+    let mut folds0 = None;
+    for r in 0..cfg.repeats {
+        let folds = stratified(t, cfg.n_folds, seed, r)?;
+        let base = if r == 0 { seed } else { seed.indexed(stream::REPEAT, r as u64) };
+        let e = nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?;
+        runs.push(Repeat { e, outcome: outcome(&folds, base)? });
+        if r == 0 {
+            folds0 = Some(folds);
+        }
+    }
+    let folds0 = match folds0 {
+        Some(f) => f,
+        None => stratified(t, cfg.n_folds, seed, 0)?,
+    };
+    Ok(Repeats { runs, folds0 })
 }
 
 /// Estimates `Delta_hat` with cross-fitted nuisances (see the module docs).
@@ -75,53 +96,34 @@ pub fn estimate_delta<N: Regressor>(
     method: Method,
     rows: &PooledRows<'_>,
     nuisance_learner: &N,
-    cfg: &RouterConfig,
+    cfg: &DeltaConfig,
     seed: Seed,
 ) -> Result<DeltaFit> {
     let PooledRows { x, t, o, w } = *rows;
     let data = TrainSet { x, y: o, weights: w };
-    let mut runs = Vec::with_capacity(cfg.repeats);
-    let mut folds0 = None;
-    for r in 0..cfg.repeats {
-        let folds = stratified(t, cfg.n_folds, seed, r)?;
-        let base = if r == 0 { seed } else { seed.indexed(stream::REPEAT, r as u64) };
-        let e = nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?;
-        let (a, b) = match method {
-            Method::R => {
-                (out_of_fold(nuisance_learner, data, None, &folds, base, stream::NUISANCE_OUTCOME)?, Vec::new())
-            }
-            Method::Dr => nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, &folds, base)?,
-        };
-        runs.push(Repeat { a, b, e });
-        if r == 0 {
-            folds0 = Some(folds);
-        }
-    }
-    let folds0 = match folds0 {
-        Some(f) => f,
-        None => stratified(t, cfg.n_folds, seed, 0)?,
-    };
-    let collect = |f: fn(&Repeat) -> &Vec<f64>| -> Result<Vec<f64>> {
-        let v: Vec<Vec<f64>> = runs.iter().map(|r| f(r).clone()).collect();
-        aggregate(&v, cfg.aggregate)
-    };
-    let e_raw = collect(|r| &r.e)?;
-    let overlap = match &cfg.propensity {
-        Propensity::Known => nuisance::overlap(&e_raw, 0.0),
-        Propensity::Estimated { clip, .. } => nuisance::overlap(&e_raw, *clip),
-    };
-    let e = nuisance::clip_propensity(&cfg.propensity, e_raw).clipped;
-    let (model, choice) = match method {
+    let (model, choice, overlap) = match method {
         Method::R => {
-            let m = collect(|r| &r.a)?;
+            let reps = cross_fit(rows, cfg, seed, |folds, base| {
+                out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
+            })?;
+            let (e, overlap) = reps.propensity(cfg)?;
+            let m = reps.aggregate(cfg, |r| &r.outcome)?;
             let stage = r_stage(o, &m, t, &e, w)?;
-            fit_final(&cfg.final_stage, TrainSet::weighted(x, &stage.pseudo, &stage.weights), &folds0, seed)?
+            let train = TrainSet::weighted(x, &stage.pseudo, &stage.weights);
+            let (model, choice) = fit_final(&cfg.final_stage, train, &reps.folds0, seed)?;
+            (model, choice, overlap)
         }
         Method::Dr => {
-            let mu0 = collect(|r| &r.a)?;
-            let mu1 = collect(|r| &r.b)?;
+            let reps = cross_fit(rows, cfg, seed, |folds, base| {
+                let (mu0, mu1) = nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?;
+                Ok(ArmOutcomes { mu0, mu1 })
+            })?;
+            let (e, overlap) = reps.propensity(cfg)?;
+            let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
+            let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
             let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
-            fit_final(&cfg.final_stage, TrainSet { x, y: &phi, weights: w }, &folds0, seed)?
+            let (model, choice) = fit_final(&cfg.final_stage, TrainSet { x, y: &phi, weights: w }, &reps.folds0, seed)?;
+            (model, choice, overlap)
         }
     };
     Ok(DeltaFit { model, choice, overlap: Some(overlap), rows_kept: None, clip: None })

@@ -12,15 +12,17 @@
 //!
 //! with nuisances `m`, `mu0`, `mu1`, `e` ([`nuisance`]) cross-fitted over source-stratified
 //! folds ([`folds`], [`crossfit`]) and a regularised final stage chosen by cross-validated loss
-//! ([`final_stage`]). The **meta-router** lifts each preference label to `y + Delta_hat(x)` and
-//! regresses `psi_hat` on gold and lifted rows ([`routers`]), beside the baselines that share
-//! its code paths. [`paper`] reproduces the authors' reference script.
+//! ([`final_stage`]): [`meta::estimate_delta`], configured by [`DeltaConfig`] ([`delta`]).
+//! [`paper::estimate_delta`] reproduces the authors' reference script.
 //!
-//! Nothing here knows about evaluation or the command line; the learners come in through
-//! [`crate::learn`]'s traits, so user-defined learners plug in ([`train_router_with`]).
+//! This module estimates `Delta` and the scale constant only; the routers that lift preference
+//! labels with them live in the `router` module above it. Nothing here knows about routers,
+//! evaluation or the command line; the learners come in through [`crate::learn`]'s traits, so user-defined
+//! learners plug in.
 
 pub mod align;
 pub mod crossfit;
+pub mod delta;
 pub mod drlearner;
 pub mod final_stage;
 pub mod folds;
@@ -29,13 +31,9 @@ pub mod meta;
 pub mod nuisance;
 pub mod paper;
 pub mod rlearner;
-pub mod routers;
 
 pub use align::{Align, Alignment};
 pub use crossfit::Aggregate;
+pub use delta::{DeltaConfig, DeltaFit, Method, PooledRows, default_nuisance};
 pub use final_stage::{FinalChoice, FinalStage};
-pub use nuisance::{DrOutcome, Overlap, Propensity};
-pub use routers::{
-    Diagnostics, FittedRouter, Protocol, RouterConfig, RouterData, RouterKind, TrainedRouter, default_learner,
-    default_propensity_classifier, router_learner, train_router, train_router_with, validate_data,
-};
+pub use nuisance::{DrOutcome, Overlap, Propensity, default_propensity_classifier};

@@ -24,6 +24,7 @@ use crate::causal::crossfit::per_fold;
 use crate::causal::folds::Folds;
 use crate::causal::learner::fit_rows;
 use crate::error::{Error, Result};
+use crate::learn::linear::LogisticParams;
 use crate::learn::{Classifier, ClassifierSpec, Predict, PredictProba, Regressor, TrainSet};
 use crate::linalg::select::{gather, gather_opt, select_rows};
 use crate::rng::{Seed, stream};
@@ -55,6 +56,12 @@ impl Propensity {
     pub fn estimated(classifier: ClassifierSpec) -> Self {
         Propensity::Estimated { classifier, clip: DEFAULT_CLIP }
     }
+}
+
+/// The default propensity classifier for [`Propensity::Estimated`]: `logistic` with its
+/// defaults.
+pub fn default_propensity_classifier() -> ClassifierSpec {
+    ClassifierSpec::Logistic(LogisticParams::default())
 }
 
 /// How `mu1` is formed in the DR-learner.
@@ -224,6 +231,12 @@ mod tests {
         assert_eq!(pf.clipped, vec![0.01, 0.5]);
         assert_eq!(pf.raw, vec![0.001, 0.5]);
         assert!(check_clip(0.5).is_err());
+    }
+
+    #[test]
+    fn the_default_classifier_is_logistic_with_its_defaults() {
+        let named = ClassifierSpec::from_name("logistic").unwrap();
+        assert_eq!(format!("{:?}", default_propensity_classifier()), format!("{named:?}"));
     }
 
     #[test]

@@ -10,36 +10,39 @@
 //!   `mu_t = f(x, t)`; `e` clipped to `[0.05, 0.95]`; rows with `e (1 - e) > 0.05` kept;
 //!   pseudo-outcome `(t - e) / (e (1 - e)) (o - mu_t) + mu1 - mu0`; final stage unweighted.
 //! * Final stage: a forest of 200 trees, `max_depth = 30`, `min_samples_split = 5`,
-//!   `min_samples_leaf = 2`, `max_features = sqrt` when `rf` is compiled in (else the
-//!   configured fixed final stage, else the psi learner).
+//!   `min_samples_leaf = 2`, `max_features = sqrt` ([`paper_final_stage`]); the configured
+//!   final stage does not apply.
 //! * `Delta_hat` clipped to `[-1.2, 1.2]` before lifting; no scale constant (the caller forces
 //!   `align = none`).
 
 use faer::Mat;
 
-use crate::causal::final_stage::{FinalChoice, FinalStage};
-use crate::causal::meta::{DeltaFit, Method, PooledRows};
+use crate::causal::delta::{DeltaFit, Method, PooledRows};
+use crate::causal::final_stage::FinalChoice;
 use crate::causal::nuisance::overlap;
-use crate::causal::routers::RouterConfig;
 use crate::error::{Error, Result};
+use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
 use crate::learn::{Predict, Regressor, RegressorSpec, TrainSet};
 use crate::rng::{Seed, stream};
 
 /// The clip on `Delta_hat` in the reference script.
 pub const DELTA_CLIP: [f64; 2] = [-1.2, 1.2];
 
-/// The reference script's final-stage learner in this build, with its label.
-pub fn paper_final_stage(cfg: &RouterConfig) -> (String, RegressorSpec) {
-    let params = ["n_estimators=200", "max_depth=30", "min_samples_split=5", "min_samples_leaf=2", "max_features=sqrt"];
-    if let Ok(mut rf) = RegressorSpec::from_name("rf") {
-        if rf.set_params(&params).is_ok() {
-            return (format!("rf({})", params.join(",")), rf);
-        }
-    }
-    match &cfg.final_stage {
-        FinalStage::Fixed(s) => (s.name().to_string(), s.clone()),
-        FinalStage::Auto => (cfg.learner.name().to_string(), cfg.learner.clone()),
-    }
+/// The label of [`paper_final_stage`] in the diagnostics.
+pub const PAPER_FINAL_STAGE_LABEL: &str =
+    "rf(n_estimators=200,max_depth=30,min_samples_split=5,min_samples_leaf=2,max_features=sqrt)";
+
+/// The reference script's final-stage learner with its label ([`PAPER_FINAL_STAGE_LABEL`]).
+pub fn paper_final_stage() -> (String, RegressorSpec) {
+    let rf = RegressorSpec::RandomForest(RandomForestRegressorParams {
+        n_estimators: 200,
+        max_depth: Some(30),
+        min_samples_split: 5,
+        min_samples_leaf: 2,
+        max_features: MaxFeatures::Sqrt,
+        ..Default::default()
+    });
+    (PAPER_FINAL_STAGE_LABEL.to_string(), rf)
 }
 
 /// The reference script's DR pseudo-outcome `(t - e) / (e (1 - e)) (o - mu_t) + mu1 - mu0`
@@ -57,7 +60,6 @@ pub fn estimate_delta<N: Regressor>(
     method: Method,
     rows: &PooledRows<'_>,
     nuisance: &N,
-    cfg: &RouterConfig,
     seed: Seed,
 ) -> Result<DeltaFit> {
     let PooledRows { x, t, o, w } = *rows;
@@ -100,7 +102,7 @@ pub fn estimate_delta<N: Regressor>(
         ));
     }
     let xs = crate::linalg::select::select_rows(x, &keep);
-    let (label, spec) = paper_final_stage(cfg);
+    let (label, spec) = paper_final_stage();
     let model = spec.fit(TrainSet::weighted(xs.as_ref(), &pseudo, &fit_w), seed.child(stream::FINAL))?;
     Ok(DeltaFit {
         model,
@@ -126,5 +128,15 @@ mod tests {
             let aipw = crate::causal::drlearner::dr_pseudo(&[o], &[t], &[e], &[mu0], &[mu1]).unwrap()[0];
             assert!((paper_dr_pseudo(o, t, e, mu_t, mu1, mu0) - aipw).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn the_typed_final_stage_is_its_label() {
+        let (label, spec) = paper_final_stage();
+        let params = label.strip_prefix("rf(").and_then(|p| p.strip_suffix(')')).unwrap();
+        let mut named = RegressorSpec::from_name("rf").unwrap();
+        named.set_params(&params.split(',').collect::<Vec<_>>()).unwrap();
+        assert_eq!(format!("{spec:?}"), format!("{named:?}"));
+        spec.validate().unwrap();
     }
 }

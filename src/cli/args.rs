@@ -16,11 +16,10 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
 
 use crate::causal::nuisance::DEFAULT_CLIP;
-use crate::causal::{
-    Aggregate, Align, DrOutcome, FinalStage, Propensity, Protocol, RouterConfig, default_propensity_classifier,
-};
+use crate::causal::{Aggregate, Align, DeltaConfig, DrOutcome, FinalStage, Propensity, default_propensity_classifier};
 use crate::error::{Error, Result};
 use crate::learn::{ClassifierSpec, RegressorSpec};
+use crate::router::{Protocol, RouterConfig};
 
 /// The regressor names, for `--learner`, `--nuisance` (router learners).
 fn regressor_names() -> PossibleValuesParser {
@@ -246,7 +245,7 @@ pub struct RouterArgs {
 
 /// A router learner by name (`None`: the default forest) with `params` applied and checked.
 fn router_learner(name: Option<&str>, params: &[String]) -> Result<RegressorSpec> {
-    let mut spec = crate::causal::router_learner(name)?;
+    let mut spec = crate::router::router_learner(name)?;
     spec.set_params(params)?;
     spec.validate()?;
     Ok(spec)
@@ -292,15 +291,17 @@ impl RouterArgs {
         };
         Ok(RouterConfig {
             learner,
-            nuisance,
-            propensity,
             align: self.align.into(),
-            n_folds: self.folds,
-            repeats: self.repeats,
-            aggregate: self.aggregate.into(),
-            final_stage,
             protocol: self.protocol.into(),
-            dr_outcome: self.dr_outcome.into(),
+            delta: DeltaConfig {
+                nuisance,
+                propensity,
+                n_folds: self.folds,
+                repeats: self.repeats,
+                aggregate: self.aggregate.into(),
+                final_stage,
+                dr_outcome: self.dr_outcome.into(),
+            },
             ..Default::default()
         })
     }

@@ -8,13 +8,12 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::cli::args::{DataArgs, RouterArgs, SeedArgs};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaParams;
 use crate::rng::{Seed, stream};
-use crate::router::{Router, Threshold};
+use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, train_router};
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]

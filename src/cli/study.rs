@@ -17,13 +17,13 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::causal::Protocol;
 use crate::cli::args::{OutputArgs, RouterArgs, SeedArgs};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::rng::Seed;
+use crate::router::Protocol;
 
 /// Arguments of `meta-router study`.
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@
 //!   preference labels;
 //! * optionally a PCA with `K` components fitted on the round's *training* rows only (never the
 //!   test rows), applied to both;
-//! * every router trained by [`crate::causal::train_router`] with the round's router seed
+//! * every router trained by [`crate::router::train_router`] with the round's router seed
 //!   `round_seed.child(ROUTER)`, the same for all routers (common random numbers: differences
 //!   between routers are not blurred by different seeds);
 //! * `random`, the evaluation baseline: a random permutation of the test rows drawn from
@@ -34,7 +34,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use faer::Mat;
 
-use crate::causal::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::check;
 use crate::error::{Error, Result};
 use crate::eval::curves::{CurveScratch, GRID};
@@ -44,6 +43,7 @@ use crate::learn::pca::PcaParams;
 use crate::linalg::select::select_rows;
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
+use crate::router::{RouterConfig, RouterData, RouterKind, train_router};
 use crate::sim::SimData;
 
 /// A table for a study: features, both labels on every row, and the truth when known.
@@ -429,7 +429,7 @@ mod tests {
             n_test: 150,
             rounds: 6,
             routers: vec![StudyRouter::Trained(RouterKind::GoldOnly), StudyRouter::Random],
-            router: RouterConfig { learner: ridge.clone(), nuisance: ridge, ..Default::default() },
+            router: RouterConfig::with_learner(ridge),
             ..Default::default()
         };
         let seen = std::sync::Mutex::new(Vec::new());

@@ -1,5 +1,13 @@
-//! The serving router: a trained `psi_hat` with its feature names and a decision threshold,
-//! saved and loaded as one file, scoring one query without allocating.
+//! Routers: training ([`train`], on top of the causal core's `Delta_hat`) and serving (this
+//! module).
+//!
+//! * [`kind`]: the router kinds, meta-routers and baselines ([`RouterKind`]).
+//! * [`config`]: how routers are trained ([`RouterConfig`], [`Protocol`], the default learners).
+//! * [`train`]: the training data ([`RouterData`]) and [`train_router`] / [`train_router_with`].
+//! * [`fitted`]: a trained router ([`TrainedRouter`]) and its [`Diagnostics`].
+//!
+//! The serving router ([`Router`], here) is a trained `psi_hat` with its feature names and a
+//! decision threshold, saved and loaded as one file, scoring one query without allocating.
 //!
 //! # Decision rule
 //! Route a query to the primary (costly) model when `psi_hat(x) > w`. The threshold `w` is
@@ -21,12 +29,21 @@
 //! Scores live on the preference-label scale (gold labels were multiplied by `scale` in
 //! training), so thresholds do too.
 
+pub mod config;
+pub mod fitted;
+pub mod kind;
+pub mod train;
+
+pub use config::{Protocol, RouterConfig, default_learner, router_learner};
+pub use fitted::{Diagnostics, FittedRouter, TrainedRouter};
+pub use kind::RouterKind;
+pub use train::{RouterData, train_router, train_router_with, validate_data};
+
 use std::path::Path;
 
 use faer::{Mat, MatMut, MatRef};
 use serde::{Deserialize, Serialize};
 
-use crate::causal::{Diagnostics, RouterKind, TrainedRouter};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaModel;
 use crate::learn::{Predict, RegressorModel};

@@ -1,0 +1,140 @@
+//! What the `Delta` estimators take and give: their configuration ([`DeltaConfig`]), the
+//! meta-learner ([`Method`]), the pooled rows ([`PooledRows`]) and the fitted `Delta_hat`
+//! ([`DeltaFit`]).
+//!
+//! Pooled rows carry a treatment `t` (1 gold, 0 preference) and an outcome `o` (`c r` on gold
+//! rows, `y` on preference rows); `Delta(x) = E[o(1) - o(0) | x]` is estimated by
+//! `meta::estimate_delta` (cross-fitted, the default; configured by [`DeltaConfig`]) or
+//! `paper::estimate_delta` (the authors' reference script). Both take these types; neither
+//! knows who calls it.
+
+use faer::MatRef;
+use serde::{Deserialize, Serialize};
+
+use crate::causal::crossfit::Aggregate;
+use crate::causal::final_stage::{FinalChoice, FinalStage};
+use crate::causal::nuisance::{DrOutcome, Overlap, Propensity, check_clip};
+use crate::error::{Error, Result};
+use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
+use crate::learn::{RegressorModel, RegressorSpec};
+
+/// Which meta-learner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// The R-learner.
+    R,
+    /// The DR-learner.
+    Dr,
+}
+
+/// Pooled rows `(x, t, o)` with optional user weights.
+#[derive(Clone, Copy, Debug)]
+pub struct PooledRows<'a> {
+    /// Features.
+    pub x: MatRef<'a, f64>,
+    /// 1 gold, 0 preference.
+    pub t: &'a [f64],
+    /// `c r` on gold rows, `y` on preference rows.
+    pub o: &'a [f64],
+    /// Optional user weights.
+    pub w: Option<&'a [f64]>,
+}
+
+/// A fitted `Delta_hat` with its diagnostics.
+#[derive(Clone, Debug)]
+pub struct DeltaFit {
+    /// The final-stage model.
+    pub model: RegressorModel,
+    /// Which final stage won.
+    pub choice: FinalChoice,
+    /// Propensity overlap.
+    pub overlap: Option<Overlap>,
+    /// Rows kept by a propensity mask (paper protocol only).
+    pub rows_kept: Option<usize>,
+    /// Clip applied to `Delta_hat` before lifting (paper protocol only).
+    pub clip: Option<[f64; 2]>,
+}
+
+/// The default nuisance learner: the paper's random forest (100 trees, `max_depth` 20,
+/// `max_features` sqrt; scikit-learn's `RandomForestRegressor` defaults otherwise).
+pub fn default_nuisance() -> RegressorSpec {
+    RegressorSpec::RandomForest(RandomForestRegressorParams {
+        n_estimators: 100,
+        max_depth: Some(20),
+        max_features: MaxFeatures::Sqrt,
+        ..Default::default()
+    })
+}
+
+/// How the cross-fitted `Delta_hat` is estimated.
+///
+/// Defaults: `nuisance` = [`default_nuisance`], `propensity` = `Known`, `n_folds` = 5,
+/// `repeats` = 1, `aggregate` = `Mean`, `final_stage` = `Auto`, `dr_outcome` = `Shift`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeltaConfig {
+    /// The outcome nuisances `m`, `mu0`, `mu1` (and the paper protocol's propensity regressor).
+    pub nuisance: RegressorSpec,
+    /// The propensity: known gold share or an estimated, clipped classifier.
+    pub propensity: Propensity,
+    /// Cross-fitting folds (>= 2).
+    pub n_folds: usize,
+    /// Cross-fitting repeats (>= 1), aggregated by `aggregate`.
+    pub repeats: usize,
+    /// How repeats are combined.
+    pub aggregate: Aggregate,
+    /// The final stage of the meta-learners.
+    pub final_stage: FinalStage,
+    /// How `mu1` is formed in the DR-learner.
+    pub dr_outcome: DrOutcome,
+}
+
+impl Default for DeltaConfig {
+    fn default() -> Self {
+        DeltaConfig {
+            nuisance: default_nuisance(),
+            propensity: Propensity::Known,
+            n_folds: 5,
+            repeats: 1,
+            aggregate: Aggregate::Mean,
+            final_stage: FinalStage::Auto,
+            dr_outcome: DrOutcome::Shift,
+        }
+    }
+}
+
+impl DeltaConfig {
+    /// Checks every field's domain (learner parameters included).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        self.nuisance.validate()?;
+        if self.n_folds < 2 {
+            return Err(Error::param("router", "n_folds", format!("must be >= 2, got {}", self.n_folds)));
+        }
+        if self.repeats < 1 {
+            return Err(Error::param("router", "repeats", "must be >= 1, got 0"));
+        }
+        if let Propensity::Estimated { classifier, clip } = &self.propensity {
+            classifier.validate()?;
+            check_clip(*clip)?;
+        }
+        if let FinalStage::Fixed(s) = &self.final_stage {
+            s.validate()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_nuisance_is_the_papers_forest() {
+        let mut named = RegressorSpec::from_name("rf").unwrap();
+        named.set_params(&["n_estimators=100", "max_depth=20", "max_features=sqrt"]).unwrap();
+        assert_eq!(format!("{:?}", default_nuisance()), format!("{named:?}"));
+        DeltaConfig::default().validate().unwrap();
+    }
+}

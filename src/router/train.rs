@@ -1,0 +1,217 @@
+//! The routers: the meta-routers (`meta_r`, `meta_dr`) and every baseline, trained through one
+//! code path ([`train_router`], generic form [`train_router_with`]).
+//!
+//! All routers regress a quality-gain score `psi_hat(x)` on the preference scale:
+//!
+//! | router | training rows and targets of the psi regression |
+//! | --- | --- |
+//! | `gold_only` | gold rows, `c r` |
+//! | `pref_only` | preference rows, `y` |
+//! | `pooled` | gold rows `c r` and preference rows `y` |
+//! | `mean_shift` | gold rows `c r` and preference rows `y + (mean_w(c r) - mean_w(y))` |
+//! | `meta_r`, `meta_dr` | gold rows `c r` and preference rows `y + Delta_hat(x)`, `Delta_hat` by the cross-fitted R- or DR-learner |
+//! | `all_gold` | every row with its gold label `c g` (studies only: needs gold labels everywhere) |
+//!
+//! The scale `c` comes from [`crate::causal::align`] on the training rows' gold and preference
+//! labels (for `all_gold`, every row's gold label against the preference labels). Gold rows in
+//! the pooled regressions get the extra weight `gold_weight`. [`Protocol::Paper`] reproduces
+//! the authors' reference script instead (see [`crate::causal::paper`]).
+
+use faer::MatRef;
+
+use crate::causal::align::{self, Align, Sample};
+use crate::causal::delta::{Method, PooledRows};
+use crate::causal::learner::fit_rows;
+use crate::causal::{meta, paper};
+use crate::error::{Error, Result};
+use crate::learn::constant::ConstantModel;
+use crate::learn::{Predict, Regressor, RegressorModel, check};
+use crate::linalg::select::{gather, gather_opt};
+use crate::linalg::stats;
+use crate::rng::{Seed, stream};
+use crate::router::config::{Protocol, RouterConfig};
+use crate::router::fitted::{Diagnostics, FittedRouter, TrainedRouter};
+use crate::router::kind::RouterKind;
+
+/// Training data of a router: one label per row, its source given by `is_gold`.
+#[derive(Clone, Copy, Debug)]
+pub struct RouterData<'a> {
+    /// Query features, `n x d`.
+    pub x: MatRef<'a, f64>,
+    /// 1.0 for a gold row, 0.0 for a preference row.
+    pub is_gold: &'a [f64],
+    /// The gold label on gold rows, the preference label on preference rows.
+    pub label: &'a [f64],
+    /// Gold labels on every row (only `all_gold` needs them; studies).
+    pub gold_everywhere: Option<&'a [f64]>,
+    /// Optional non-negative sample weights.
+    pub weights: Option<&'a [f64]>,
+}
+
+/// Checks router data; returns the gold and preference row indices.
+///
+/// # Errors
+/// Mismatched lengths, `is_gold` not 0/1, NaN labels or features, bad weights, no gold rows,
+/// no preference rows.
+pub fn validate_data(data: &RouterData<'_>) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n = data.x.nrows();
+    if n == 0 {
+        return Err(Error::empty("router training data has no rows"));
+    }
+    if data.x.ncols() == 0 {
+        return Err(Error::empty("router training data has no feature columns"));
+    }
+    if data.is_gold.len() != n {
+        return Err(Error::shape("is_gold vs feature rows", n, data.is_gold.len()));
+    }
+    if data.label.len() != n {
+        return Err(Error::shape("labels vs feature rows", n, data.label.len()));
+    }
+    if let Some(g) = data.gold_everywhere {
+        if g.len() != n {
+            return Err(Error::shape("gold_everywhere vs feature rows", n, g.len()));
+        }
+        check::finite_slice("gold labels (gold_everywhere)", g)?;
+    }
+    if let Some(w) = data.weights {
+        check::weights(w, n)?;
+    }
+    if let Some(i) = data.is_gold.iter().position(|&g| g != 0.0 && g != 1.0) {
+        return Err(Error::data(format!(
+            "is_gold at row {i} is {}; expected 1 (gold) or 0 (preference)",
+            data.is_gold[i]
+        )));
+    }
+    check::finite_slice("labels", data.label)?;
+    check::finite_matrix("features", data.x)?;
+    let gold: Vec<usize> = (0..n).filter(|&i| data.is_gold[i] == 1.0).collect();
+    let pref: Vec<usize> = (0..n).filter(|&i| data.is_gold[i] == 0.0).collect();
+    if gold.is_empty() {
+        return Err(Error::data("no gold rows: a router needs at least one gold-labelled row"));
+    }
+    if pref.is_empty() {
+        return Err(Error::data("no preference rows: a router needs at least one preference-labelled row"));
+    }
+    Ok((gold, pref))
+}
+
+/// Trains router `kind` with the learners of `cfg` (`cfg.learner` for psi, `cfg.delta.nuisance`
+/// for the outcome nuisances).
+///
+/// # Errors
+/// Invalid configuration or data (see [`validate_data`]), alignment errors (constant labels),
+/// too few gold rows for the folds, `all_gold` without `gold_everywhere`, learner errors.
+pub fn train_router(kind: RouterKind, data: &RouterData<'_>, cfg: &RouterConfig, seed: Seed) -> Result<TrainedRouter> {
+    train_router_with(kind, data, &cfg.learner, &cfg.delta.nuisance, cfg, seed)
+}
+
+/// Trains router `kind` with any psi learner and any nuisance learner implementing
+/// [`Regressor`] (user-defined learners included); `cfg.learner` and `cfg.delta.nuisance` are
+/// ignored, every other field of `cfg` applies. The final stage still comes from the spec
+/// (`cfg.delta.final_stage`), so `Delta_hat` stays serialisable.
+///
+/// # Errors
+/// As [`train_router`].
+pub fn train_router_with<L: Regressor, N: Regressor>(
+    kind: RouterKind,
+    data: &RouterData<'_>,
+    learner: &L,
+    nuisance: &N,
+    cfg: &RouterConfig,
+    seed: Seed,
+) -> Result<FittedRouter<L::Model>> {
+    cfg.validate()?;
+    let (gold, pref) = validate_data(data)?;
+    let n = data.x.nrows();
+    let w = data.weights;
+    let align_method = if cfg.protocol == Protocol::Paper { Align::None } else { cfg.align };
+    let pref_labels = gather(data.label, &pref);
+    let pref_w = gather_opt(w, &pref);
+    let pref_sample = Sample { values: &pref_labels, weights: pref_w.as_deref() };
+
+    let gold_all = if kind == RouterKind::AllGold {
+        Some(data.gold_everywhere.ok_or_else(|| {
+            Error::data("all_gold needs gold labels on every training row (gold_everywhere); only studies have them")
+        })?)
+    } else {
+        None
+    };
+    let alignment = match gold_all {
+        Some(g) => align::align(align_method, &Sample { values: g, weights: w }, &pref_sample)?,
+        None => {
+            let gl = gather(data.label, &gold);
+            let gw = gather_opt(w, &gold);
+            align::align(align_method, &Sample { values: &gl, weights: gw.as_deref() }, &pref_sample)?
+        }
+    };
+    let c = alignment.c;
+    let mut diagnostics = Diagnostics {
+        n_rows: n,
+        n_gold: gold.len(),
+        n_pref: pref.len(),
+        alignment,
+        final_stage: None,
+        overlap: None,
+        delta_mean: None,
+        rows_kept: None,
+        warnings: Vec::new(),
+    };
+    if alignment.clamped {
+        diagnostics.warnings.push(format!(
+            "the {} scale estimate was {} (not positive); clamped to c = {}",
+            alignment.method.name(),
+            alignment.raw,
+            c
+        ));
+    }
+
+    // pooled outcome o and treatment t
+    let o: Vec<f64> = (0..n).map(|i| if data.is_gold[i] == 1.0 { c * data.label[i] } else { data.label[i] }).collect();
+    let t = data.is_gold;
+    let psi_w: Vec<f64> =
+        (0..n).map(|i| w.map_or(1.0, |w| w[i]) * if t[i] == 1.0 { cfg.gold_weight } else { 1.0 }).collect();
+    let psi_seed = seed.child(stream::ROUTER);
+    let all: Vec<usize> = (0..n).collect();
+
+    let (psi, delta, delta_clip) = match kind {
+        RouterKind::GoldOnly => (fit_rows(learner, data.x, &o, w, &gold, psi_seed)?, None, None),
+        RouterKind::PrefOnly => (fit_rows(learner, data.x, &o, w, &pref, psi_seed)?, None, None),
+        RouterKind::Pooled => (fit_rows(learner, data.x, &o, Some(&psi_w), &all, psi_seed)?, None, None),
+        RouterKind::AllGold => {
+            let g: Vec<f64> = gold_all.unwrap_or(data.label).iter().map(|v| c * v).collect();
+            (fit_rows(learner, data.x, &g, w, &all, psi_seed)?, None, None)
+        }
+        RouterKind::MeanShift => {
+            let shift = stats::mean(&gather(&o, &gold), gather_opt(w, &gold).as_deref())
+                - stats::mean(&pref_labels, pref_w.as_deref());
+            let lifted: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { o[i] } else { o[i] + shift }).collect();
+            diagnostics.delta_mean = Some(shift);
+            let model = fit_rows(learner, data.x, &lifted, Some(&psi_w), &all, psi_seed)?;
+            let delta = RegressorModel::Constant(ConstantModel { value: shift, n_features: data.x.ncols() });
+            (model, Some(delta), None)
+        }
+        RouterKind::MetaR | RouterKind::MetaDr => {
+            let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
+            let rows = PooledRows { x: data.x, t, o: &o, w };
+            let fit = match cfg.protocol {
+                Protocol::CrossFit => meta::estimate_delta(method, &rows, nuisance, &cfg.delta, seed)?,
+                Protocol::Paper => paper::estimate_delta(method, &rows, nuisance, seed)?,
+            };
+            let mut d = fit.model.predict(data.x)?;
+            if let Some([lo, hi]) = fit.clip {
+                d.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
+            }
+            let lifted: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { o[i] } else { o[i] + d[i] }).collect();
+            diagnostics.delta_mean = Some(stats::mean(&gather(&d, &pref), pref_w.as_deref()));
+            diagnostics.final_stage = Some(fit.choice);
+            if let Some(ov) = &fit.overlap {
+                diagnostics.warnings.extend(ov.warning.iter().cloned());
+            }
+            diagnostics.overlap = fit.overlap;
+            diagnostics.rows_kept = fit.rows_kept;
+            let model = fit_rows(learner, data.x, &lifted, Some(&psi_w), &all, psi_seed)?;
+            (model, Some(fit.model), fit.clip)
+        }
+    };
+    Ok(FittedRouter { kind, psi, scale: c, delta, delta_clip, diagnostics })
+}
