@@ -119,6 +119,19 @@ pub enum Error {
         /// What was being solved.
         what: String,
     },
+    /// A request whose memory cannot fit: refused before allocating (see [`crate::budget`]).
+    TooLarge {
+        /// The parameter and its value as the user gave them (`"n_estimators 1000000000"`).
+        what: String,
+        /// What the memory is for (`"the forest"`).
+        purpose: String,
+        /// The estimated bytes (a lower bound; `u64::MAX` when beyond counting).
+        needed_bytes: u64,
+        /// The memory budget in force.
+        budget_bytes: u64,
+        /// The machine's memory, when known.
+        machine_bytes: Option<u64>,
+    },
 }
 
 impl Error {
@@ -213,6 +226,14 @@ impl fmt::Display for Error {
                 )
             }
             Error::Singular { what } => write!(f, "singular system in {what}"),
+            Error::TooLarge { what, purpose, needed_bytes, budget_bytes, machine_bytes } => {
+                use crate::budget::HumanBytes;
+                write!(f, "{what} would need ~{} for {purpose} (the budget is {}", HumanBytes(*needed_bytes), HumanBytes(*budget_bytes))?;
+                if let Some(m) = machine_bytes {
+                    write!(f, " of the machine's {}", HumanBytes(*m))?;
+                }
+                write!(f, "; {} sets it)", crate::budget::ENV_VAR)
+            }
         }
     }
 }

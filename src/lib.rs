@@ -25,6 +25,7 @@
 //! | [`persist`] | versioned, checksummed model files |
 //! | [`rng`], [`par`] | position-derived random streams; deterministic parallel helpers |
 //! | [`error`] | the crate's one error type |
+//! | [`budget`], [`outfile`] | the memory budget checked before large allocations; output files written whole or not at all |
 //!
 //! ## Determinism
 //! The same seed gives bit-identical results for any rayon thread count on the same machine
@@ -33,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod causal;
 pub mod cli;
 pub mod data;
@@ -42,6 +44,7 @@ pub mod eval;
 pub mod fuzzing;
 pub mod learn;
 pub mod linalg;
+pub mod outfile;
 pub mod par;
 pub mod persist;
 pub mod rng;
