@@ -11,5 +11,6 @@ mod gbm;
 mod linear;
 mod reference;
 mod router;
+mod size_limits;
 mod stability;
 mod study;

@@ -80,6 +80,9 @@ pub fn estimate_delta<N: Regressor>(
 ) -> Result<DeltaFit> {
     let PooledRows { x, t, o, w } = *rows;
     let data = TrainSet { x, y: o, weights: w };
+    let per_repeat = crate::budget::sum(&[size_of::<Repeat>() as u64, crate::budget::product(&[x.nrows(), 2, 8])]);
+    let need = crate::budget::product(&[cfg.repeats]).saturating_mul(per_repeat);
+    crate::budget::check(format_args!("repeats {}", cfg.repeats), "the cross-fitted nuisances", need)?;
     let mut runs = Vec::with_capacity(cfg.repeats);
     let mut folds0 = None;
     for r in 0..cfg.repeats {
