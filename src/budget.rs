@@ -248,7 +248,10 @@ mod tests {
     fn checks_refuse_with_one_line_and_scopes_restore() {
         let e = with_budget(12_000_000_000, || check("n_estimators 1000000000", "the forest", 96_000_000_000));
         let msg = e.unwrap_err().to_string();
-        assert!(msg.starts_with("n_estimators 1000000000 would need ~96 GB for the forest (the budget is 12 GB"), "{msg}");
+        assert!(
+            msg.starts_with("n_estimators 1000000000 would need ~96 GB for the forest (the budget is 12 GB"),
+            "{msg}"
+        );
         assert!(!msg.contains('\n'));
         assert!(with_budget(100, || check("x", "y", 100)).is_ok());
         assert!(with_budget(100, || with_budget(10, || check("x", "y", 50)).is_err() && check("x", "y", 50).is_ok()));

@@ -228,7 +228,12 @@ impl fmt::Display for Error {
             Error::Singular { what } => write!(f, "singular system in {what}"),
             Error::TooLarge { what, purpose, needed_bytes, budget_bytes, machine_bytes } => {
                 use crate::budget::HumanBytes;
-                write!(f, "{what} would need ~{} for {purpose} (the budget is {}", HumanBytes(*needed_bytes), HumanBytes(*budget_bytes))?;
+                write!(
+                    f,
+                    "{what} would need ~{} for {purpose} (the budget is {}",
+                    HumanBytes(*needed_bytes),
+                    HumanBytes(*budget_bytes)
+                )?;
                 if let Some(m) = machine_bytes {
                     write!(f, " of the machine's {}", HumanBytes(*m))?;
                 }

@@ -186,10 +186,8 @@ pub fn fit_params(data: &[u8]) {
     let data = TrainSet { x: x.as_ref(), y: &y, weights: None };
     crate::budget::with_budget(4 << 20, || {
         if name == "pca" {
-            let mut p = crate::learn::pca::PcaParams {
-                solver: crate::learn::pca::PcaSolver::Randomized,
-                ..Default::default()
-            };
+            let mut p =
+                crate::learn::pca::PcaParams { solver: crate::learn::pca::PcaSolver::Randomized, ..Default::default() };
             for pair in &pairs {
                 if let Some((k, v)) = pair.split_once('=') {
                     if crate::learn::Params::set_param(&mut p, k, v).is_err() {

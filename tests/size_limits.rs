@@ -85,7 +85,10 @@ fn run_case(i: usize, case: &str, want: Want, env: &[(&str, &str)]) {
     let o = cmd.output().unwrap();
     let took = t.elapsed();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(!err.contains("panicked") && !err.contains("backtrace") && !err.contains("memory allocation"), "{case}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace") && !err.contains("memory allocation"),
+        "{case}: {err}"
+    );
     assert!(took < Duration::from_secs(30), "{case}: took {took:?}");
     match want {
         Want::Refused(text) => {
@@ -162,10 +165,30 @@ fn impossible_sizes_are_one_line_errors_for_every_command() {
 #[test]
 fn the_budget_is_configurable_and_csv_rows_grow_within_it() {
     // a 200-row table under a 16 kB budget: refused while reading, naming the file
-    run_case(100, "learn --learner ridge --data {reg.csv} --target y", Want::Refused("reg.csv (1024 rows of 3 columns) would need ~25 kB for the table in memory"), &[("META_ROUTER_MEMORY_BUDGET", "16K")]);
-    run_case(101, "learn --learner ridge --data {reg.csv} --target y", Want::Runs, &[("META_ROUTER_MEMORY_BUDGET", "50%")]);
-    run_case(102, "simulate --n 100 -o {out}", Want::Refused("`META_ROUTER_MEMORY_BUDGET`"), &[("META_ROUTER_MEMORY_BUDGET", "lots")]);
-    run_case(103, "simulate --n 100000 -o {out}", Want::Refused("the budget is 1.0 MB"), &[("META_ROUTER_MEMORY_BUDGET", "1000000")]);
+    run_case(
+        100,
+        "learn --learner ridge --data {reg.csv} --target y",
+        Want::Refused("reg.csv (1024 rows of 3 columns) would need ~25 kB for the table in memory"),
+        &[("META_ROUTER_MEMORY_BUDGET", "16K")],
+    );
+    run_case(
+        101,
+        "learn --learner ridge --data {reg.csv} --target y",
+        Want::Runs,
+        &[("META_ROUTER_MEMORY_BUDGET", "50%")],
+    );
+    run_case(
+        102,
+        "simulate --n 100 -o {out}",
+        Want::Refused("`META_ROUTER_MEMORY_BUDGET`"),
+        &[("META_ROUTER_MEMORY_BUDGET", "lots")],
+    );
+    run_case(
+        103,
+        "simulate --n 100000 -o {out}",
+        Want::Refused("the budget is 1.0 MB"),
+        &[("META_ROUTER_MEMORY_BUDGET", "1000000")],
+    );
 }
 
 #[test]
@@ -289,7 +312,8 @@ fn fuzz_fit_params() {
         state
     };
     let corpus_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/fit");
-    let mut pool: Vec<Vec<u8>> = std::fs::read_dir(corpus_dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    let mut pool: Vec<Vec<u8>> =
+        std::fs::read_dir(corpus_dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     let start = Instant::now();
     let (mut execs, mut slowest) = (0u64, Duration::ZERO);
     while start.elapsed() < Duration::from_secs(secs) {

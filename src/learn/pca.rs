@@ -193,7 +193,10 @@ impl Params for PcaParams {
             params::at_least("pca", "n_components", self.n_components, 1)?;
         }
         if self.n_power_iter > MAX_POWER_ITER {
-            let reason = format!("must be at most {MAX_POWER_ITER} (the error stops falling long before), got {}", self.n_power_iter);
+            let reason = format!(
+                "must be at most {MAX_POWER_ITER} (the error stops falling long before), got {}",
+                self.n_power_iter
+            );
             return Err(Error::param("pca", "n_power_iter", reason));
         }
         Ok(())
