@@ -37,11 +37,20 @@ impl Pending {
         Ok(Pending { writer: Some(BufWriter::with_capacity(1 << 20, file)), target, temp })
     }
 
-    /// Flushes and syncs the file, then renames it to the target.
+    /// Flushes and syncs the file, then renames it to the target; on failure the temporary
+    /// file is removed.
     ///
     /// # Errors
     /// [`Error::Io`] naming the target.
     pub fn commit(mut self) -> Result<()> {
+        let result = self.finish();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    fn finish(&mut self) -> Result<()> {
         let target = self.target.clone();
         let io = |e| Error::io(&target, e);
         let writer = self.writer.take().ok_or_else(|| io(std::io::Error::other("already committed")))?;
@@ -109,6 +118,12 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(write(dir.join("no/such/dir/x"), "x").is_err());
+        // a target that is a directory: the rename fails and the temporary file goes
+        let sub = dir.join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        assert!(write(&sub, "x").is_err());
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
