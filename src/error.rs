@@ -119,6 +119,19 @@ pub enum Error {
         /// What was being solved.
         what: String,
     },
+    /// A request whose memory cannot fit: refused before allocating (see the `budget` module).
+    TooLarge {
+        /// The parameter and its value as the user gave them (`"n_estimators 1000000000"`).
+        what: String,
+        /// What the memory is for (`"the forest"`).
+        purpose: String,
+        /// The estimated bytes (a lower bound; `u64::MAX` when beyond counting).
+        needed_bytes: u64,
+        /// The memory budget in force.
+        budget_bytes: u64,
+        /// The machine's memory, when known.
+        machine_bytes: Option<u64>,
+    },
 }
 
 impl Error {
@@ -213,6 +226,18 @@ impl fmt::Display for Error {
                 )
             }
             Error::Singular { what } => write!(f, "singular system in {what}"),
+            Error::TooLarge { what, purpose, needed_bytes, budget_bytes, machine_bytes } => {
+                write!(
+                    f,
+                    "{what} would need ~{} for {purpose} (the budget is {}",
+                    HumanBytes(*needed_bytes),
+                    HumanBytes(*budget_bytes)
+                )?;
+                if let Some(m) = machine_bytes {
+                    write!(f, " of the machine's {}", HumanBytes(*m))?;
+                }
+                write!(f, "; {} sets it)", BUDGET_ENV_VAR)
+            }
         }
     }
 }
@@ -222,6 +247,36 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             _ => None,
+        }
+    }
+}
+
+/// The environment variable that sets the memory budget (see the `budget` module), named in
+/// [`Error::TooLarge`]'s message.
+pub const BUDGET_ENV_VAR: &str = "META_ROUTER_MEMORY_BUDGET";
+
+/// A byte count for people: `~96 GB`-style, decimal units (1 GB = 10^9 bytes), two
+/// significant digits below 10.
+pub struct HumanBytes(pub u64);
+
+impl std::fmt::Display for HumanBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == u64::MAX {
+            return write!(f, "more than 18 EB");
+        }
+        const UNITS: [&str; 7] = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+        let mut v = self.0 as f64;
+        let mut u = 0;
+        while v >= 1000.0 && u + 1 < UNITS.len() {
+            v /= 1000.0;
+            u += 1;
+        }
+        if u == 0 {
+            write!(f, "{} bytes", self.0)
+        } else if v < 10.0 {
+            write!(f, "{v:.1} {}", UNITS[u])
+        } else {
+            write!(f, "{v:.0} {}", UNITS[u])
         }
     }
 }

@@ -148,3 +148,72 @@ pub fn fit_small(data: &[u8]) {
         }
     }
 }
+
+/// The learners and their count parameters that [`fit_params`] sets.
+const SIZE_PARAMS: &[(&str, &[&str])] = &[
+    ("rf", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
+    ("rfc", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
+    ("hgb", &["max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf", "max_bins", "n_iter_no_change"]),
+    ("hgbc", &["max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf", "max_bins", "n_iter_no_change"]),
+    ("logistic", &["max_iter"]),
+    ("pca", &["n_components", "n_oversamples", "n_power_iter"]),
+];
+
+/// Parameter values from the whole `u64` range: the first byte picks the learner and (bit 7)
+/// early stopping for boosting; then each parameter takes 9 bytes, a tag and 8 little-endian
+/// bytes: tag bit 0 keeps the full 64-bit value, else the value is reduced to `0..64`. The
+/// learner is validated and fitted on a fixed 7 x 2 table under a 4 MB memory budget (so
+/// every allocation a parameter sizes is checked before it is made); any result is fine, a
+/// panic or an abort is a bug.
+pub fn fit_params(data: &[u8]) {
+    let Some((&first, rest)) = data.split_first() else { return };
+    let (name, params) = SIZE_PARAMS[first as usize % SIZE_PARAMS.len()];
+    let mut pairs: Vec<String> = Vec::new();
+    for (p, chunk) in params.iter().zip(rest.chunks(9)) {
+        let mut le = [0u8; 8];
+        for (d, s) in le.iter_mut().zip(&chunk[1..]) {
+            *d = *s;
+        }
+        let v = u64::from_le_bytes(le);
+        let v = if chunk[0] & 1 == 1 { v } else { v % 64 };
+        pairs.push(format!("{p}={v}"));
+    }
+    if first & 0x80 != 0 && name.starts_with("hgb") {
+        pairs.push("early_stopping=true".into());
+    }
+    let x = Mat::from_fn(7, 2, |i, j| ((i * 3 + j * 5) % 7) as f64);
+    let y: Vec<f64> = (0..7).map(|i| (i % 2) as f64).collect();
+    let data = TrainSet { x: x.as_ref(), y: &y, weights: None };
+    crate::budget::with_budget(4 << 20, || {
+        if name == "pca" {
+            let mut p =
+                crate::learn::pca::PcaParams { solver: crate::learn::pca::PcaSolver::Randomized, ..Default::default() };
+            for pair in &pairs {
+                if let Some((k, v)) = pair.split_once('=') {
+                    if crate::learn::Params::set_param(&mut p, k, v).is_err() {
+                        return;
+                    }
+                }
+            }
+            if crate::learn::Params::validate(&p).is_ok() {
+                if let Ok(m) = p.fit(x.as_ref(), Seed(1)) {
+                    assert!(m.n_components() >= 1, "a PCA without components was fitted");
+                }
+            }
+        } else if let Ok(mut spec) = RegressorSpec::from_name(name) {
+            if spec.set_params(&pairs).is_ok() && spec.validate().is_ok() {
+                if let Ok(m) = spec.fit(data, Seed(1)) {
+                    let _ = m.predict(x.as_ref());
+                }
+            }
+        } else if let Ok(mut spec) = ClassifierSpec::from_name(name) {
+            if spec.set_params(&pairs).is_ok() && spec.validate().is_ok() {
+                if let Ok(m) = spec.fit(data, Seed(1)) {
+                    if let Ok(p) = m.predict_proba(x.as_ref()) {
+                        assert!(p.iter().all(|v| (0.0..=1.0).contains(v)), "{name} gave a probability outside [0, 1]");
+                    }
+                }
+            }
+        }
+    });
+}

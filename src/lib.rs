@@ -26,6 +26,7 @@
 //! | [`persist`] | versioned, checksummed model files |
 //! | [`rng`], [`par`] | position-derived random streams; deterministic parallel helpers |
 //! | [`error`] | the crate's one error type |
+//! | [`budget`], [`outfile`] | the memory budget checked before large allocations; output files written whole or not at all |
 //!
 //! ## Determinism
 //! The same seed gives bit-identical results for any rayon thread count on the same machine
@@ -34,6 +35,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod causal;
 pub mod check;
 pub mod cli;
@@ -44,6 +46,7 @@ pub mod eval;
 pub mod fuzzing;
 pub mod learn;
 pub mod linalg;
+pub mod outfile;
 pub mod par;
 pub mod params;
 pub mod persist;

@@ -35,6 +35,7 @@ fn corpus_cli() {
 #[test]
 fn corpus_fit() {
     replay("fit", fuzzing::fit_small);
+    replay("fit", fuzzing::fit_params);
 }
 
 proptest! {

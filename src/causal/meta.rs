@@ -70,6 +70,10 @@ fn cross_fit<O>(
     outcome: impl Fn(&Folds, Seed) -> Result<O>,
 ) -> Result<Repeats<O>> {
     let PooledRows { x, t, w, .. } = *rows;
+    // Each repeat keeps its propensity and outcome predictions (up to two rows of f64 per row).
+    let per_repeat = crate::budget::sum(&[size_of::<Repeat<O>>() as u64, crate::budget::product(&[x.nrows(), 2, 8])]);
+    let need = crate::budget::product(&[cfg.repeats]).saturating_mul(per_repeat);
+    crate::budget::check(format_args!("repeats {}", cfg.repeats), "the cross-fitted nuisances", need)?;
     let mut runs = Vec::with_capacity(cfg.repeats);
     let mut folds0 = None;
     for r in 0..cfg.repeats {

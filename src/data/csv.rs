@@ -168,6 +168,11 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRol
             Err(e) => return Err(from_csv_error(path, e)),
         }
         line = record.position().map_or(line + 1, |p| p.line());
+        if feat_cols[0].len() == feat_cols[0].capacity() {
+            let src = source_idx.map(|_| &mut source);
+            let mut cols: Vec<&mut Vec<f64>> = feat_cols.iter_mut().chain(num_cols.iter_mut()).chain(src).collect();
+            crate::budget::reserve_rows(&mut cols, &format!("the rows of {}", path.display()))?;
+        }
         for (k, &j) in feature_idx.iter().enumerate() {
             let f = &record[j];
             let v = parse_field(f).ok_or_else(|| {
@@ -225,8 +230,7 @@ pub fn write_csv(path: impl AsRef<Path>, columns: &[Column<'_>]) -> Result<()> {
             return Err(Error::shape(format!("column `{}` written to {}", c.name(), path.display()), n, c.len()));
         }
     }
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let mut w = ::csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+    let mut w = ::csv::Writer::from_writer(crate::outfile::Pending::create(path)?);
     let wr = |e: ::csv::Error| from_csv_error(path, e);
     w.write_record(columns.iter().map(|c| c.name())).map_err(wr)?;
     let mut fields: Vec<String> = vec![String::new(); columns.len()];
@@ -244,7 +248,7 @@ pub fn write_csv(path: impl AsRef<Path>, columns: &[Column<'_>]) -> Result<()> {
         w.write_record(&fields).map_err(wr)?;
     }
     w.flush().map_err(|e| Error::io(path, e))?;
-    Ok(())
+    w.into_inner().map_err(|e| Error::io(path, e.into_error()))?.commit()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ impl Summary {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let write = |name: &str, body: String| {
             let p = dir.join(name);
-            std::fs::write(&p, body).map_err(|e| Error::io(&p, e))
+            crate::outfile::write(&p, body)
         };
         let json = serde_json::to_string_pretty(&Value::Object(self.to_json()))
             .map_err(|e| Error::data(format!("cannot encode summary.json: {e}")))?;

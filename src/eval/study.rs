@@ -233,7 +233,7 @@ impl StudyConfig {
         if self.n_test == 0 {
             return Err(Error::param("study", "--test", "must be at least 1, got 0"));
         }
-        let needed = self.n_gold + self.n_test + 1;
+        let needed = self.n_gold.saturating_add(self.n_test).saturating_add(1);
         if needed > n {
             return Err(Error::param(
                 "study",
@@ -363,6 +363,9 @@ pub fn run_study_with(
 ) -> Result<StudyOutcome> {
     data.validate()?;
     cfg.validate(data.n_rows(), data.x.ncols())?;
+    let per_round = crate::budget::product(&[cfg.routers.len() + 2, GRID * 8 + size_of::<RouterRound>()]);
+    let need = crate::budget::product(&[cfg.rounds]).saturating_mul(per_round + size_of::<Result<Round>>() as u64);
+    crate::budget::check(format_args!("--rounds {}", cfg.rounds), "the study's per-round results", need)?;
     let pref_scale = data.pref_scale();
     let done = AtomicUsize::new(0);
     let rounds = par::try_map_indexed(cfg.rounds, |r| {

@@ -54,13 +54,17 @@ pub enum PcaSolver {
     Randomized,
 }
 
+/// The largest `n_power_iter` accepted: the sketch's error falls like `(s_{l+1} / s_k)^(2 q + 1)`,
+/// so more iterations than this are certainly a mistake (and would only spend time).
+pub const MAX_POWER_ITER: usize = 1000;
+
 /// Parameters of [`PcaParams::fit`] (scikit-learn's names where one exists).
 ///
 /// * `n_components` (default `0` = all, `min(n, d)`): components kept.
 /// * `solver` (default `auto`; `full`, `randomized`): scikit-learn's `svd_solver`.
 /// * `n_oversamples` (default `10`): extra test vectors of the randomized solver.
-/// * `n_power_iter` (default `4`): power iterations of the randomized solver (scikit-learn's
-///   `iterated_power`).
+/// * `n_power_iter` (default `4`, at most [`MAX_POWER_ITER`]): power iterations of the
+///   randomized solver (scikit-learn's `iterated_power`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PcaParams {
     /// Components kept (0 = all).
@@ -189,6 +193,13 @@ impl Params for PcaParams {
     fn validate(&self) -> Result<()> {
         if self.solver == PcaSolver::Randomized {
             params::at_least("pca", "n_components", self.n_components, 1)?;
+        }
+        if self.n_power_iter > MAX_POWER_ITER {
+            let reason = format!(
+                "must be at most {MAX_POWER_ITER} (the error stops falling long before), got {}",
+                self.n_power_iter
+            );
+            return Err(Error::param("pca", "n_power_iter", reason));
         }
         Ok(())
     }
@@ -336,7 +347,7 @@ fn randomized_svd(
     seed: Seed,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let (n, d) = (xc.nrows(), xc.ncols());
-    let l = (k + oversamples).min(n.min(d));
+    let l = k.saturating_add(oversamples).min(n.min(d));
     let mut rng = seed.child(stream::SKETCH).rng();
     let omega = Mat::from_fn(d, l, |_, _| StandardNormal.sample(&mut rng));
     if n >= d {

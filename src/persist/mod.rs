@@ -203,7 +203,7 @@ fn decode_limited<T: DeserializeOwned>(payload: &[u8]) -> std::result::Result<(T
 pub fn save<T: Serialize>(path: impl AsRef<Path>, kind: Kind, value: &T) -> Result<()> {
     let path = path.as_ref();
     let bytes = to_bytes(kind, value)?;
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    crate::outfile::write(path, bytes)
 }
 
 /// Reads an artefact from a file.

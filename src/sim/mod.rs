@@ -334,6 +334,13 @@ impl SimParams {
     pub fn simulate(&self, seed: Seed) -> Result<SimData> {
         self.validate()?;
         let (n, d) = (self.n, self.d);
+        let table = crate::budget::product(&[n, d.saturating_add(4), 8]);
+        let need = crate::budget::sum(&[table, crate::budget::product(&[self.n_topics, d.saturating_add(3), 8])]);
+        crate::budget::check(
+            format_args!("n {n} (with d {d}, n_topics {})", self.n_topics),
+            "the simulated table",
+            need,
+        )?;
         let mut world_rng = seed.indexed(stream::SIM, 0).rng();
         let world = World::draw(self, &mut world_rng);
         let within_sd: Vec<f64> = world.sd.iter().map(|s| s * (1.0 - self.topic_share).sqrt()).collect();

@@ -117,6 +117,13 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
         return Err(Error::data(format!("{owner}: at most 2^32 - 2 rows and features, got {n} x {d}")));
     }
     let n_draw = if p.bootstrap { p.max_samples.resolve(owner, n)? } else { n };
+    let per_tree = crate::budget::sum(&[
+        (size_of::<(build::Grown, Option<BitSet>)>() + size_of::<Tree>() + size_of::<super::tree::Node>() + 16) as u64,
+        crate::budget::product(&[d, 8, if p.oob_score { 2 } else { 1 }]),
+        crate::budget::product(&[n.div_ceil(64), 8, usize::from(p.oob_score)]),
+    ]);
+    let need = crate::budget::product(&[p.n_estimators]).saturating_mul(per_tree);
+    crate::budget::check(format_args!("n_estimators {}", p.n_estimators), "the forest", need)?;
     let rules = GrowRules {
         max_depth: p.max_depth.unwrap_or(usize::MAX),
         min_samples_split: p.min_samples_split,

@@ -100,6 +100,9 @@ fn active_features(p: &HgbParams, n_used: usize, seed: Seed, iter: usize, active
 /// pool instead of each waking the caller's thread through a lock. The result does not depend
 /// on where it runs.
 pub fn fit(p: &HgbParams, loss: Loss, data: TrainSet<'_>, seed: Seed) -> Result<Ensemble> {
+    let per_iter = (size_of::<Tree>() + 8 + 8 * (1 + usize::from(p.early_stopping))) as u64;
+    let need = crate::budget::product(&[p.max_iter]).saturating_mul(per_iter);
+    crate::budget::check(format_args!("max_iter {}", p.max_iter), "the boosting iterations", need)?;
     rayon::join(|| fit_on_worker(p, loss, data, seed), || ()).0
 }
 

@@ -241,6 +241,8 @@ impl Classifier for LogisticParams {
         check::binary_target(&data)?;
         let n = data.n_samples();
         let nf = data.n_features();
+        let hessian = crate::budget::product(&[nf.saturating_add(1), nf.saturating_add(1), 8]);
+        crate::budget::check(format_args!("{nf} features"), "the logistic Hessian, (d + 1)^2 entries", hessian)?;
         let sum_w: f64 = data.weights.map_or(n as f64, |w| w.iter().sum());
         let mut nt = Newton {
             data,
