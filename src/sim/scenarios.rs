@@ -280,8 +280,8 @@ mod tests {
         // Selection depends on x_1: gold rows sit higher along it than preference rows.
         let x1 = s.x.col_as_slice(0);
         let (mut g, mut p) = (Vec::new(), Vec::new());
-        for i in 0..x1.len() {
-            if dep.is_gold[i] == 1.0 { g.push(x1[i]) } else { p.push(x1[i]) }
+        for (&v, &t) in x1.iter().zip(&dep.is_gold) {
+            if t == 1.0 { g.push(v) } else { p.push(v) }
         }
         assert!(mean(&g) - mean(&p) > 0.5, "{} {}", mean(&g), mean(&p));
         for i in 0..x1.len() {
