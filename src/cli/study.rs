@@ -24,6 +24,10 @@ use crate::error::{Error, Result};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::rng::Seed;
 use crate::router::Protocol;
+use crate::sim::Scenario;
+
+/// Gold rows per round unless `--gold` (or a scenario's gold share) says otherwise.
+const DEFAULT_GOLD: usize = 100;
 
 /// Arguments of `meta-router study`.
 #[derive(Debug, Args)]
@@ -53,9 +57,15 @@ pub struct StudyArgs {
     /// Simulator parameters, `name=value` (repeatable; without `--data`).
     #[arg(long = "sim-param", value_name = "NAME=VALUE")]
     pub sim_params: Vec<String>,
-    /// Gold-labelled training rows per round.
-    #[arg(long, default_value_t = 100)]
-    pub gold: usize,
+    /// A named simulator scenario (without `--data`): default, nonlinear_bias, orthogonal_bias,
+    /// aligned_bias, noisy_pref, distorted_scale, weak_psi, gold_1pct, gold_10pct,
+    /// selected_gold, raw384 (see `meta_router::sim::scenarios`).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Gold-labelled training rows per round [default: 100; gold_1pct and gold_10pct: 1% and
+    /// 10% of the rows].
+    #[arg(long)]
+    pub gold: Option<usize>,
     /// Test rows per round.
     #[arg(long, default_value_t = 500)]
     pub test: usize,
@@ -85,12 +95,21 @@ pub struct StudyArgs {
 
 fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
     let Some(path) = &args.data else {
-        let p = sim_params(args.n, &args.sim_params)?;
-        let data = p.simulate(Seed(args.seed.seed))?;
-        return Ok((data.into(), format!("simulator (n {}, seed {})", p.n, args.seed.seed)));
+        let scenario = scenario(args)?;
+        let p = sim_params(scenario, args.n, &args.sim_params)?;
+        let seed = args.seed.seed;
+        let data = p.simulate(Seed(seed))?;
+        let source = match scenario {
+            Scenario::Default => format!("simulator (n {}, seed {seed})", p.n),
+            s => format!("simulator scenario {} (n {}, seed {seed})", s.name(), p.n),
+        };
+        return Ok((data.into(), source));
     };
     if !args.sim_params.is_empty() {
         return Err(Error::param("study", "--sim-param", "applies to the built-in simulator, not to --data"));
+    }
+    if args.scenario.is_some() {
+        return Err(Error::param("study", "--scenario", "applies to the built-in simulator, not to --data"));
     }
     let mut roles = ColumnRoles::with_features(args.features.as_deref());
     roles.numeric = vec![args.gold_col.clone(), args.pref_col.clone()];
@@ -123,7 +142,14 @@ fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
     Ok((data, path.display().to_string()))
 }
 
+/// The simulator scenario (`default` unless `--scenario` names one).
+fn scenario(args: &StudyArgs) -> Result<Scenario> {
+    args.scenario.as_deref().map_or(Ok(Scenario::Default), Scenario::from_name)
+}
+
 fn config(args: &StudyArgs) -> Result<StudyConfig> {
+    // A scenario's study defaults (gold share, PCA) apply to the simulator only, below flags.
+    let scenario = if args.data.is_none() { scenario(args)? } else { Scenario::Default };
     let router = args.router.config()?;
     let curves = match router.protocol {
         Protocol::Paper => CurveProtocol::Paper,
@@ -134,13 +160,13 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
         None => StudyRouter::all(),
     };
     Ok(StudyConfig {
-        n_gold: args.gold,
+        n_gold: args.gold.or(scenario.study_gold(args.n)).unwrap_or(DEFAULT_GOLD),
         n_test: args.test,
         rounds: args.rounds,
         routers,
         router,
         curves,
-        pca: args.pca,
+        pca: args.pca.or(scenario.study_pca()),
     })
 }
 

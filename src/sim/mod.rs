@@ -48,8 +48,19 @@
 //!
 //! Columns of the table: `x1..xd, gs, pb, psi, delta` (`delta` on the gold scale).
 //!
+//! **Scenarios.** [`scenarios`] names presets of these parameters (`default`, and harder worlds:
+//! a non-linear topic-driven bias, a bias orthogonal to or aligned with psi, gold labels less
+//! noisy than preference labels, a distorted preference scale, weak psi, small and large gold
+//! shares, gold rows selected by features, raw 384-column embeddings) whose extra terms are
+//! documented there: `delta_psi (psi - psi_mean)`, per-topic bias effects, interactions, the
+//! distortion `pb = s g(eta) + noise`, deployment columns and the raw embedding.
+//!
 //! References: Meta-Router (ICLR 2026) for the setting; HealthBench (Arora et al. 2025) for the
 //! 5,000 queries over 26 specialties that the defaults imitate.
+
+pub mod scenarios;
+
+pub use scenarios::Scenario;
 
 use faer::Mat;
 use rand::RngExt;
@@ -65,7 +76,10 @@ use crate::rng::{Rng, Seed, stream};
 ///
 /// Defaults: `n` 5000, `d` 50, `n_topics` 26, `decay` 1.0, `topic_share` 0.6, `psi_mean` 0.07,
 /// `psi_linear` 0.10, `psi_nonlinear` 0.15, `psi_topic` 0.10, `delta_mean` 0.10, `delta_slope`
-/// 0.20, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.55, `pref_noise` 0.30.
+/// 0.20, `delta_other` 0.05, `scale` 1.8, `gold_noise` 0.55, `pref_noise` 0.30; the terms the
+/// named scenarios ([`scenarios`]) switch on are off: `delta_psi`, `delta_topic`,
+/// `delta_interaction`, `pref_distortion`, `deploy_gold_share`, `deploy_select` 0, `raw_dim` 0
+/// (`raw_noise` 0.05).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimParams {
     /// Number of queries (rows).
@@ -98,6 +112,24 @@ pub struct SimParams {
     pub gold_noise: f64,
     /// Standard deviation of the preference-label noise, on the preference scale.
     pub pref_noise: f64,
+    /// Coefficient of `psi(x) - psi_mean` in delta (delta aligned with psi when large).
+    pub delta_psi: f64,
+    /// Standard deviation of the per-topic effects in delta (a bias driven by topic clusters).
+    pub delta_topic: f64,
+    /// Coefficient of delta's interaction terms `u_1 u_7 + max(u_8, 0) - 0.4` (needs `d >= 8`).
+    pub delta_interaction: f64,
+    /// Saturation `a` of the preference labels' monotone distortion `g(z) = tanh(a z) / a`
+    /// (0: none).
+    pub pref_distortion: f64,
+    /// Base gold share of the deployment columns `source, label, propensity` (0: not written).
+    pub deploy_gold_share: f64,
+    /// Slope of the deployment gold propensity along `u_1` (gold rows selected by features).
+    pub deploy_select: f64,
+    /// Raw embedding width: when > 0, the `d` latent scores are rotated into this many columns
+    /// with isotropic noise `raw_noise` (the router then needs `--pca`).
+    pub raw_dim: usize,
+    /// Standard deviation of the isotropic noise of the raw embedding.
+    pub raw_noise: f64,
 }
 
 impl Default for SimParams {
@@ -118,6 +150,14 @@ impl Default for SimParams {
             scale: 1.8,
             gold_noise: 0.55,
             pref_noise: 0.30,
+            delta_psi: 0.0,
+            delta_topic: 0.0,
+            delta_interaction: 0.0,
+            pref_distortion: 0.0,
+            deploy_gold_share: 0.0,
+            deploy_select: 0.0,
+            raw_dim: 0,
+            raw_noise: 0.05,
         }
     }
 }
@@ -126,6 +166,37 @@ impl Default for SimParams {
 const TOPIC_FEATURES: usize = 5;
 /// The truth uses features 1..=6.
 const MIN_FEATURES: usize = 6;
+/// The interaction terms of delta use features 7 and 8 as well.
+const INTERACTION_FEATURES: usize = 8;
+/// Upper bound of `raw_dim` (a raw embedding wider than this is certainly a mistake).
+const MAX_RAW_DIM: usize = 65_536;
+
+/// Every parameter name, in the order of [`SimParams`].
+pub const PARAM_NAMES: &[&str] = &[
+    "n",
+    "d",
+    "n_topics",
+    "decay",
+    "topic_share",
+    "psi_mean",
+    "psi_linear",
+    "psi_nonlinear",
+    "psi_topic",
+    "delta_mean",
+    "delta_slope",
+    "delta_other",
+    "scale",
+    "gold_noise",
+    "pref_noise",
+    "delta_psi",
+    "delta_topic",
+    "delta_interaction",
+    "pref_distortion",
+    "deploy_gold_share",
+    "deploy_select",
+    "raw_dim",
+    "raw_noise",
+];
 
 impl Params for SimParams {
     fn learner_name(&self) -> &'static str {
@@ -150,29 +221,15 @@ impl Params for SimParams {
             "scale" => self.scale = parse_f64(o, name, value)?,
             "gold_noise" => self.gold_noise = parse_f64(o, name, value)?,
             "pref_noise" => self.pref_noise = parse_f64(o, name, value)?,
-            _ => {
-                return Err(unknown(
-                    o,
-                    name,
-                    &[
-                        "n",
-                        "d",
-                        "n_topics",
-                        "decay",
-                        "topic_share",
-                        "psi_mean",
-                        "psi_linear",
-                        "psi_nonlinear",
-                        "psi_topic",
-                        "delta_mean",
-                        "delta_slope",
-                        "delta_other",
-                        "scale",
-                        "gold_noise",
-                        "pref_noise",
-                    ],
-                ));
-            }
+            "delta_psi" => self.delta_psi = parse_f64(o, name, value)?,
+            "delta_topic" => self.delta_topic = parse_f64(o, name, value)?,
+            "delta_interaction" => self.delta_interaction = parse_f64(o, name, value)?,
+            "pref_distortion" => self.pref_distortion = parse_f64(o, name, value)?,
+            "deploy_gold_share" => self.deploy_gold_share = parse_f64(o, name, value)?,
+            "deploy_select" => self.deploy_select = parse_f64(o, name, value)?,
+            "raw_dim" => self.raw_dim = parse_usize(o, name, value)?,
+            "raw_noise" => self.raw_noise = parse_f64(o, name, value)?,
+            _ => return Err(unknown(o, name, PARAM_NAMES)),
         }
         Ok(())
     }
@@ -196,6 +253,30 @@ impl Params for SimParams {
         non_negative(o, "psi_topic", self.psi_topic)?;
         non_negative(o, "gold_noise", self.gold_noise)?;
         non_negative(o, "pref_noise", self.pref_noise)?;
+        non_negative(o, "delta_topic", self.delta_topic)?;
+        non_negative(o, "pref_distortion", self.pref_distortion)?;
+        non_negative(o, "raw_noise", self.raw_noise)?;
+        if !(self.deploy_gold_share >= 0.0 && self.deploy_gold_share < 1.0) {
+            return Err(Error::param(
+                o,
+                "deploy_gold_share",
+                format!("must be in [0, 1) (0: no deployment columns), got {}", self.deploy_gold_share),
+            ));
+        }
+        if self.delta_interaction != 0.0 && self.d < INTERACTION_FEATURES {
+            return Err(Error::param(
+                o,
+                "d",
+                format!("must be at least {INTERACTION_FEATURES} with delta_interaction != 0, got {}", self.d),
+            ));
+        }
+        if self.raw_dim != 0 && !(self.d..=MAX_RAW_DIM).contains(&self.raw_dim) {
+            return Err(Error::param(
+                o,
+                "raw_dim",
+                format!("must be 0 (off) or in [d = {}, {MAX_RAW_DIM}], got {}", self.d, self.raw_dim),
+            ));
+        }
         for (name, v) in [
             ("psi_mean", self.psi_mean),
             ("psi_linear", self.psi_linear),
@@ -203,6 +284,9 @@ impl Params for SimParams {
             ("delta_mean", self.delta_mean),
             ("delta_slope", self.delta_slope),
             ("delta_other", self.delta_other),
+            ("delta_psi", self.delta_psi),
+            ("delta_interaction", self.delta_interaction),
+            ("deploy_select", self.deploy_select),
         ] {
             if !v.is_finite() {
                 return Err(Error::param(o, name, format!("must be finite, got {v}")));
@@ -215,11 +299,11 @@ impl Params for SimParams {
 /// A simulated table with its truth.
 #[derive(Clone, Debug)]
 pub struct SimData {
-    /// Features `x1..xd`, `n x d`, column-major.
+    /// Features `x1..xd` (or the `raw_dim` raw embedding columns), column-major.
     pub x: Mat<f64>,
     /// Gold labels `gs = psi + noise`.
     pub gold: Vec<f64>,
-    /// Preference labels `pb = s (psi - delta) + noise`.
+    /// Preference labels `pb = s g(psi - delta) + noise`.
     pub pref: Vec<f64>,
     /// True gold gain `psi(x)`.
     pub psi: Vec<f64>,
@@ -227,6 +311,21 @@ pub struct SimData {
     pub delta: Vec<f64>,
     /// The preference scale `s` the labels were drawn with.
     pub scale: f64,
+    /// Deployment columns (one label per row, gold rows selected by features), when
+    /// `deploy_gold_share > 0`.
+    pub deployment: Option<Deployment>,
+}
+
+/// Deployment-style labels of a simulated table: which rows carry a gold label (drawn with a
+/// known, feature-dependent propensity), for `fit` with `--propensity estimated`.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// 1.0 where the row's label is gold, 0.0 where it is the preference label.
+    pub is_gold: Vec<f64>,
+    /// The label of the row's source: `gs` on gold rows, `pb` on preference rows.
+    pub label: Vec<f64>,
+    /// The true propensity `P(gold | x)` the sources were drawn with.
+    pub propensity: Vec<f64>,
 }
 
 /// The fixed part of a simulated world: topic weights, centres and effects.
@@ -239,6 +338,8 @@ struct World {
     centres: Vec<f64>,
     /// Per-topic effect in psi.
     tau: Vec<f64>,
+    /// Per-topic effect in delta.
+    kappa: Vec<f64>,
     /// Standard deviation of each feature, sqrt(v_j).
     sd: Vec<f64>,
 }
@@ -247,8 +348,16 @@ fn normal(rng: &mut Rng) -> f64 {
     rng.sample::<f64, _>(StandardNormal)
 }
 
+/// Draws `k` effects with standard deviation `sd`, centred under the topic weights `pi`.
+fn centred_effects(k: usize, sd: f64, pi: &[f64], rng: &mut Rng) -> Vec<f64> {
+    let mut e: Vec<f64> = (0..k).map(|_| sd * normal(rng)).collect();
+    let m: f64 = e.iter().zip(pi).map(|(a, b)| a * b).sum();
+    e.iter_mut().for_each(|t| *t -= m);
+    e
+}
+
 impl World {
-    fn draw(p: &SimParams, rng: &mut Rng) -> World {
+    fn draw(p: &SimParams, rng: &mut Rng, bias_rng: &mut Rng) -> World {
         let (k, d) = (p.n_topics, p.d);
         let sd: Vec<f64> = (1..=d).map(|j| (j as f64).powf(-p.decay).sqrt()).collect();
         let w: Vec<f64> = (0..k).map(|_| rng.random_range(0.5..1.5)).collect();
@@ -275,9 +384,8 @@ impl World {
                 }
             }
         }
-        let mut tau: Vec<f64> = (0..k).map(|_| p.psi_topic * normal(rng)).collect();
-        let m: f64 = tau.iter().zip(&pi).map(|(a, b)| a * b).sum();
-        tau.iter_mut().for_each(|t| *t -= m);
+        let tau = centred_effects(k, p.psi_topic, &pi, rng);
+        let kappa = centred_effects(k, p.delta_topic, &pi, bias_rng);
         let mut acc = 0.0;
         let cum_pi = pi
             .iter()
@@ -286,7 +394,7 @@ impl World {
                 acc
             })
             .collect();
-        World { cum_pi, ln_pi: pi.iter().map(|v| v.ln()).collect(), centres, tau, sd }
+        World { cum_pi, ln_pi: pi.iter().map(|v| v.ln()).collect(), centres, tau, kappa, sd }
     }
 
     fn topic(&self, rng: &mut Rng) -> usize {
@@ -294,8 +402,9 @@ impl World {
         self.cum_pi.iter().position(|&c| u < c).unwrap_or(self.cum_pi.len() - 1)
     }
 
-    /// sum_k r_k(x) tau_k with r the topic posterior from the leading features; `logits` is scratch.
-    fn topic_effect(&self, row: &[f64], within_var: &[f64], logits: &mut [f64]) -> f64 {
+    /// `(sum_k r_k(x) tau_k, sum_k r_k(x) kappa_k)` with r the topic posterior from the leading
+    /// features; `logits` is scratch.
+    fn topic_effects(&self, row: &[f64], within_var: &[f64], logits: &mut [f64]) -> (f64, f64) {
         let d = self.sd.len();
         for (t, l) in logits.iter_mut().enumerate() {
             let mut q = 0.0;
@@ -306,25 +415,64 @@ impl World {
             *l = self.ln_pi[t] - 0.5 * q;
         }
         let mx = logits.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-        let (mut num, mut den) = (0.0, 0.0);
+        let (mut num, mut num_bias, mut den) = (0.0, 0.0, 0.0);
         for (t, &l) in logits.iter().enumerate() {
             let w = (l - mx).exp();
             num += w * self.tau[t];
+            num_bias += w * self.kappa[t];
             den += w;
         }
-        num / den
+        (num / den, num_bias / den)
     }
+}
+
+/// A random `rows x cols` matrix with orthonormal columns (modified Gram-Schmidt on Gaussian
+/// columns; `rows >= cols`), row-major.
+fn orthonormal_columns(rows: usize, cols: usize, rng: &mut Rng) -> Vec<f64> {
+    let mut q = vec![0.0; rows * cols];
+    let mut v = vec![0.0; rows];
+    for c in 0..cols {
+        loop {
+            v.iter_mut().for_each(|e| *e = normal(rng));
+            for p in 0..c {
+                let dot: f64 = (0..rows).map(|r| v[r] * q[r * cols + p]).sum();
+                (0..rows).for_each(|r| v[r] -= dot * q[r * cols + p]);
+            }
+            let norm = v.iter().map(|e| e * e).sum::<f64>().sqrt();
+            // A Gaussian vector is (almost surely) not in the span of the others; redraw if so.
+            if norm > 1e-8 {
+                (0..rows).for_each(|r| q[r * cols + c] = v[r] / norm);
+                break;
+            }
+        }
+    }
+    q
 }
 
 impl SimParams {
     /// The true gold gain and bias of one query (`u` are the standardised scores).
-    fn truth(&self, u: &[f64], topic_effect: f64) -> (f64, f64) {
+    fn truth(&self, u: &[f64], psi_topic: f64, delta_topic: f64) -> (f64, f64) {
         let psi = self.psi_mean
             + self.psi_linear * (u[0] + u[1] - 0.6 * u[2])
             + self.psi_nonlinear * ((1.5 * u[3]).sin() + u[1] * u[4] / std::f64::consts::SQRT_2)
-            + topic_effect;
-        let delta = self.delta_mean + self.delta_slope * u[0] + self.delta_other * u[5];
+            + psi_topic;
+        let mut delta = self.delta_mean + self.delta_slope * u[0] + self.delta_other * u[5];
+        if self.delta_psi != 0.0 {
+            delta += self.delta_psi * (psi - self.psi_mean);
+        }
+        if self.delta_topic != 0.0 {
+            delta += delta_topic;
+        }
+        if self.delta_interaction != 0.0 {
+            delta += self.delta_interaction * (u[0] * u[6] + u[7].max(0.0) - 0.4);
+        }
         (psi, delta)
+    }
+
+    /// The preference labels' monotone distortion `g(z) = tanh(a z) / a` (identity for `a = 0`).
+    fn distort(&self, z: f64) -> f64 {
+        let a = self.pref_distortion;
+        if a == 0.0 { z } else { (a * z).tanh() / a }
     }
 
     /// Draws a table.
@@ -334,41 +482,79 @@ impl SimParams {
     pub fn simulate(&self, seed: Seed) -> Result<SimData> {
         self.validate()?;
         let (n, d) = (self.n, self.d);
-        let table = crate::budget::product(&[n, d.saturating_add(4), 8]);
-        let need = crate::budget::sum(&[table, crate::budget::product(&[self.n_topics, d.saturating_add(3), 8])]);
+        let width = if self.raw_dim > 0 { self.raw_dim } else { d };
+        // The table (features, four label and truth columns, three deployment columns), the
+        // world (centres and effects) and the raw embedding's rotation.
+        let table = crate::budget::product(&[n, width.saturating_add(7), 8]);
+        let world = crate::budget::product(&[self.n_topics, d.saturating_add(3), 8]);
+        let rotation = crate::budget::product(&[self.raw_dim, d, 8]);
+        let need = crate::budget::sum(&[table, world, rotation]);
         crate::budget::check(
-            format_args!("n {n} (with d {d}, n_topics {})", self.n_topics),
+            format_args!("n {n} (with d {d}, n_topics {}, raw_dim {})", self.n_topics, self.raw_dim),
             "the simulated table",
             need,
         )?;
         let mut world_rng = seed.indexed(stream::SIM, 0).rng();
-        let world = World::draw(self, &mut world_rng);
+        let mut bias_rng = seed.indexed(stream::SIM, 2).rng();
+        let world = World::draw(self, &mut world_rng, &mut bias_rng);
         let within_sd: Vec<f64> = world.sd.iter().map(|s| s * (1.0 - self.topic_share).sqrt()).collect();
         let within_var: Vec<f64> = within_sd.iter().map(|s| (s * s).max(f64::MIN_POSITIVE)).collect();
+        let rotation =
+            (self.raw_dim > 0).then(|| orthonormal_columns(width, d, &mut seed.indexed(stream::SIM, 3).rng()));
+        let mut raw_rng = seed.indexed(stream::SIM, 4).rng();
+        let mut deploy_rng = seed.indexed(stream::SIM, 5).rng();
         let mut rng = seed.indexed(stream::SIM, 1).rng();
-        let mut x = Mat::<f64>::zeros(n, d);
+        let mut x = Mat::<f64>::zeros(n, width);
         let (mut gold, mut pref, mut psi, mut delta) =
             (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let deploy = self.deploy_gold_share > 0.0;
+        let base_logit = if deploy { (self.deploy_gold_share / (1.0 - self.deploy_gold_share)).ln() } else { 0.0 };
+        let mut dep = Deployment {
+            is_gold: Vec::with_capacity(if deploy { n } else { 0 }),
+            label: Vec::with_capacity(if deploy { n } else { 0 }),
+            propensity: Vec::with_capacity(if deploy { n } else { 0 }),
+        };
         let mut row = vec![0.0; d];
-        let mut u = [0.0; MIN_FEATURES];
+        let mut u = [0.0; INTERACTION_FEATURES];
+        let n_u = d.min(INTERACTION_FEATURES);
         let mut logits = vec![0.0; self.n_topics];
         for i in 0..n {
             let t = world.topic(&mut rng);
             for j in 0..d {
                 row[j] = world.centres[t * d + j] + within_sd[j] * normal(&mut rng);
-                x[(i, j)] = row[j];
+                if rotation.is_none() {
+                    x[(i, j)] = row[j];
+                }
             }
-            for j in 0..MIN_FEATURES {
+            if let Some(q) = &rotation {
+                for r in 0..width {
+                    let mut v = self.raw_noise * normal(&mut raw_rng);
+                    for j in 0..d {
+                        v += q[r * d + j] * row[j];
+                    }
+                    x[(i, r)] = v;
+                }
+            }
+            for j in 0..n_u {
                 u[j] = row[j] / world.sd[j];
             }
-            let te = world.topic_effect(&row, &within_var, &mut logits);
-            let (p, dl) = self.truth(&u, te);
+            let (te, be) = world.topic_effects(&row, &within_var, &mut logits);
+            let (p, dl) = self.truth(&u, te, be);
             psi.push(p);
             delta.push(dl);
-            gold.push(p + self.gold_noise * normal(&mut rng));
-            pref.push(self.scale * (p - dl) + self.pref_noise * normal(&mut rng));
+            let g = p + self.gold_noise * normal(&mut rng);
+            let y = self.scale * self.distort(p - dl) + self.pref_noise * normal(&mut rng);
+            gold.push(g);
+            pref.push(y);
+            if deploy {
+                let e = crate::linalg::stats::sigmoid(base_logit + self.deploy_select * u[0]);
+                let is_gold = deploy_rng.random::<f64>() < e;
+                dep.is_gold.push(if is_gold { 1.0 } else { 0.0 });
+                dep.label.push(if is_gold { g } else { y });
+                dep.propensity.push(e);
+            }
         }
-        Ok(SimData { x, gold, pref, psi, delta, scale: self.scale })
+        Ok(SimData { x, gold, pref, psi, delta, scale: self.scale, deployment: deploy.then_some(dep) })
     }
 }
 
@@ -378,7 +564,8 @@ impl SimData {
         (1..=self.x.ncols()).map(|j| format!("x{j}")).collect()
     }
 
-    /// Writes the table as CSV with columns `x1..xd, gs, pb, psi, delta`.
+    /// Writes the table as CSV with columns `x1..xd, gs, pb, psi, delta`, and
+    /// `source, label, propensity` when the table has deployment columns.
     ///
     /// # Errors
     /// [`Error::Io`] when the file cannot be written.
@@ -390,6 +577,13 @@ impl SimData {
         cols.push(Column::Num("pb", &self.pref));
         cols.push(Column::Num("psi", &self.psi));
         cols.push(Column::Num("delta", &self.delta));
+        let sources: Vec<&str>;
+        if let Some(dep) = &self.deployment {
+            sources = dep.is_gold.iter().map(|&g| if g == 1.0 { "gold" } else { "pref" }).collect();
+            cols.push(Column::Text("source", &sources));
+            cols.push(Column::Num("label", &dep.label));
+            cols.push(Column::Num("propensity", &dep.propensity));
+        }
         write_csv(path, &cols)
     }
 }
