@@ -19,6 +19,8 @@ from __future__ import annotations
 import inspect
 import json
 import numbers
+import sys
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,26 +48,44 @@ __all__ = [
 # input checks
 
 
-def _as_matrix(X: Any, name: str = "X", fit: bool = False) -> np.ndarray:
+def _sklearn_class(module: str, name: str, fallback: type) -> type:
+    """scikit-learn's exception or warning class when scikit-learn is loaded, else ``fallback``."""
+    mod = sys.modules.get(module)
+    return getattr(mod, name, fallback) if mod is not None else fallback
+
+
+def _as_matrix(X: Any, name: str = "X", fit: bool = False, allow_nan: bool = True) -> np.ndarray:
     """``X`` as a 2-d float64 array. For prediction any layout is read in place; for fitting
     the matrix is column-major (Fortran order, the engine's layout, so that results are
     bit-identical to the command line's), copied once when it is not."""
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name}: sparse matrices are not supported; pass a dense numpy array")
     a = np.asarray(X)
+    if a.dtype.kind == "c":
+        raise ValueError(f"{name}: Complex data not supported")
+    if a.dtype.kind == "O":
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name} is an object array that does not hold only numbers: {e}") from e
     if a.dtype.kind not in "fiub":
         raise ValueError(f"{name} must hold numbers (float64 or float32), got dtype {a.dtype}")
     if a.ndim != 2:
         raise ValueError(
-            f"{name} must be a 2-d array of shape (n_samples, n_features), got shape {a.shape}; "
-            "reshape a single feature with X.reshape(-1, 1) or a single sample with X.reshape(1, -1)"
+            f"{name} must be a 2-d array of shape (n_samples, n_features), got shape {a.shape}. "
+            "Reshape your data either using X.reshape(-1, 1) if it has a single feature or "
+            "X.reshape(1, -1) if it contains a single sample."
         )
-    if a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {a.shape} (0 samples or 0 features)")
+    if a.shape[0] == 0:
+        raise ValueError(f"{name} is empty: 0 sample(s) (shape={a.shape}) while a minimum of 1 is required.")
+    if a.shape[1] == 0:
+        raise ValueError(f"{name} is empty: 0 feature(s) (shape={a.shape}) while a minimum of 1 is required.")
     if fit:
-        return np.asfortranarray(a, dtype=np.float64)
-    if a.dtype != np.float64:
+        a = np.asfortranarray(a, dtype=np.float64)
+    elif a.dtype != np.float64:
         a = a.astype(np.float64)
+    if not allow_nan:
+        _check_finite(a, name)
     return a
 
 
@@ -73,19 +93,36 @@ def _check_finite(a: np.ndarray, name: str = "X") -> None:
     """``ValueError`` naming the first NaN or infinite cell."""
     ok = np.isfinite(a)
     if not ok.all():
-        i, j = (int(v[0]) for v in np.nonzero(~ok)) if a.ndim == 2 else (int(np.argmin(ok)), 0)
-        raise ValueError(f"{name}: non-finite value {a[i, j] if a.ndim == 2 else a[i]} at row {i}, column {j}")
+        if a.ndim == 2:
+            i, j = (int(v[0]) for v in np.nonzero(~ok))
+            v = a[i, j]
+        else:
+            i, j = int(np.argmin(ok)), 0
+            v = a[i]
+        raise ValueError(f"Input {name} contains NaN or infinity: {v} at row {i}, column {j}")
 
 
 def _as_vector(y: Any, n: int, name: str) -> np.ndarray:
     """``y`` as a contiguous float64 vector of length ``n`` (a column vector is flattened)."""
+    if y is None:
+        raise ValueError(f"this estimator requires y to be passed, but the target {name} is None")
     a = np.asarray(y)
+    if a.dtype.kind == "O":
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if a.dtype.kind not in "fiub":
-        raise ValueError(f"{name} must hold numbers, got dtype {a.dtype}")
+        raise ValueError(f"Unknown label type: {name} must hold numbers, got dtype {a.dtype}")
     if a.ndim == 2 and a.shape[1] == 1:
+        warnings.warn(
+            f"A column-vector {name} was passed when a 1d array was expected; it is flattened.",
+            _sklearn_class("sklearn.exceptions", "DataConversionWarning", UserWarning),
+            stacklevel=3,
+        )
         a = a[:, 0]
     if a.ndim != 1:
-        raise ValueError(f"{name} must be a 1-d array, got shape {a.shape}")
+        raise ValueError(f"{name} should be a 1d array, got shape {a.shape}")
     if a.shape[0] != n:
         raise ValueError(f"{name} has {a.shape[0]} values but X has {n} rows")
     return np.ascontiguousarray(a, dtype=np.float64)
@@ -172,11 +209,11 @@ class _Estimator:
 
     def _check_predict_X(self, X: Any) -> np.ndarray:
         m = self._fitted()
-        a = _as_matrix(X)
-        if not self._allow_nan:
-            _check_finite(a)
+        a = _as_matrix(X, allow_nan=self._allow_nan)
         if a.shape[1] != m.n_features:
-            raise ValueError(f"X has {a.shape[1]} features, but {type(self).__name__} was fitted with {m.n_features}")
+            raise ValueError(
+                f"X has {a.shape[1]} features, but {type(self).__name__} is expecting {m.n_features} features as input"
+            )
         return a
 
     def _set_fitted(self, model: Any) -> None:
@@ -214,6 +251,21 @@ class _Estimator:
     def __sklearn_is_fitted__(self) -> bool:
         return getattr(self, "_model", None) is not None
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (scikit-learn >= 1.6; imported only when asked for)."""
+        from sklearn.utils import ClassifierTags, InputTags, RegressorTags, Tags, TargetTags, TransformerTags
+
+        kind = getattr(self, "_estimator_type", "transformer")
+        supervised = kind in ("regressor", "classifier")
+        return Tags(
+            estimator_type=None if kind == "transformer" else kind,
+            target_tags=TargetTags(required=supervised),
+            transformer_tags=TransformerTags() if kind == "transformer" else None,
+            regressor_tags=RegressorTags() if kind == "regressor" else None,
+            classifier_tags=ClassifierTags(multi_class=False) if kind == "classifier" else None,
+            input_tags=InputTags(allow_nan=self._allow_nan),
+        )
+
 
 def _same(a: Any, b: Any) -> bool:
     try:
@@ -226,8 +278,13 @@ class NotFittedError(ValueError, AttributeError):
     """An estimator used before ``fit`` (scikit-learn's exception of the same name)."""
 
 
-def _not_fitted(est: Any) -> NotFittedError:
-    return NotFittedError(f"This {type(est).__name__} instance is not fitted yet. Call 'fit' first.")
+def _not_fitted(est: Any) -> Exception:
+    msg = f"This {type(est).__name__} instance is not fitted yet. Call 'fit' first."
+    sk = _sklearn_class("sklearn.exceptions", "NotFittedError", NotFittedError)
+    if sk is NotFittedError:
+        return NotFittedError(msg)
+    # scikit-learn is loaded: an exception that is both its NotFittedError and ours
+    return type("NotFittedError", (NotFittedError, sk), {})(msg)
 
 
 class _Regressor(_Estimator):
@@ -235,7 +292,7 @@ class _Regressor(_Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_Regressor":
         """Fits the model; ``sample_weight`` (non-negative) is honoured exactly."""
-        X = _as_matrix(X, fit=True)
+        X = _as_matrix(X, fit=True, allow_nan=self._allow_nan)
         y = _as_vector(y, X.shape[0], "y")
         w = None if sample_weight is None else _as_vector(sample_weight, X.shape[0], "sample_weight")
         self._set_fitted(_core.fit_regressor(self._learner, self._crate_params(), X, y, w, _seed(self.random_state)))
@@ -260,21 +317,33 @@ class _Classifier(_Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_Classifier":
         """Fits a binary classifier; ``y`` holds two distinct labels (``classes_``)."""
-        X = _as_matrix(X, fit=True)
+        X = _as_matrix(X, fit=True, allow_nan=self._allow_nan)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         yy = np.asarray(y)
         if yy.ndim == 2 and yy.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it is flattened.",
+                _sklearn_class("sklearn.exceptions", "DataConversionWarning", UserWarning),
+                stacklevel=2,
+            )
             yy = yy[:, 0]
         if yy.ndim != 1:
-            raise ValueError(f"y must be a 1-d array, got shape {yy.shape}")
+            raise ValueError(f"y should be a 1d array, got shape {yy.shape}")
         if yy.shape[0] != X.shape[0]:
             raise ValueError(f"y has {yy.shape[0]} values but X has {X.shape[0]} rows")
         if yy.dtype.kind == "f" and not np.isfinite(yy).all():
             raise ValueError("y: labels contain NaN or infinity")
         classes = np.unique(yy)
+        if yy.dtype.kind == "f" and classes.shape[0] > 2 and np.any(classes != np.round(classes)):
+            raise ValueError("Unknown label type: continuous. A classifier needs two class labels in y")
         if classes.shape[0] > 2:
-            raise ValueError(f"only binary classification is supported; y has {classes.shape[0]} classes")
+            raise ValueError(
+                f"Only binary classification is supported. The type of the target is multiclass "
+                f"({classes.shape[0]} classes)."
+            )
         if classes.shape[0] < 2:
-            raise ValueError(f"y has a single class ({classes[0]!r}); a classifier needs two")
+            raise ValueError(f"y has one class only ({classes[0]!r}); a classifier needs two")
         y01 = (yy == classes[1]).astype(np.float64)
         w = None if sample_weight is None else _as_vector(sample_weight, X.shape[0], "sample_weight")
         model = _core.fit_classifier(self._learner, self._crate_params(), X, y01, w, _seed(self.random_state))
@@ -490,7 +559,6 @@ class LogisticRegression(_Classifier):
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The linear score ``b + x.beta`` per row."""
-        self._fitted()
         return self._check_predict_X(X) @ self.coef_[0] + self.intercept_[0]
 
 
@@ -521,7 +589,9 @@ class PCA(_Estimator):
 
     def fit(self, X: Any, y: Any = None) -> "PCA":
         """Fits the components (``y`` is ignored)."""
-        X = _as_matrix(X, fit=True)
+        X = _as_matrix(X, fit=True, allow_nan=False)
+        if X.shape[0] < 2:
+            raise ValueError(f"PCA needs at least 2 samples, got n_samples={X.shape[0]}")
         params = self._crate_params()
         k = self.n_components
         if k is not None:

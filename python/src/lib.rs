@@ -238,6 +238,8 @@ impl Model {
                 d.set_item("alpha_", m.alpha)?;
                 d.set_item("solver_", format!("{:?}", m.solver).to_lowercase())?;
             }
+            Fitted::Regressor(RegressorModel::Hgb(m)) => d.set_item("n_iter_", m.ensemble.n_iter)?,
+            Fitted::Classifier(ClassifierModel::Hgbc(m)) => d.set_item("n_iter_", m.ensemble.n_iter)?,
             Fitted::Classifier(ClassifierModel::Logistic(m)) => {
                 d.set_item("coef_", row_major_to_numpy(py, &m.coef, 1, m.coef.len()))?;
                 d.set_item("intercept_", vec![m.intercept].into_pyarray(py))?;
