@@ -57,7 +57,8 @@ def _sklearn_class(module: str, name: str, fallback: type) -> type:
 def _as_matrix(X: Any, name: str = "X", fit: bool = False, allow_nan: bool = True) -> np.ndarray:
     """``X`` as a 2-d float64 array. For prediction any layout is read in place; for fitting
     the matrix is column-major (Fortran order, the engine's layout, so that results are
-    bit-identical to the command line's), copied once when it is not."""
+    bit-identical to the command line's), copied once when it is not. Fitting leaves the NaN
+    check to the crate (one pass, the row and column in its message)."""
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name}: sparse matrices are not supported; pass a dense numpy array")
     a = np.asarray(X)
@@ -292,7 +293,7 @@ class _Regressor(_Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_Regressor":
         """Fits the model; ``sample_weight`` (non-negative) is honoured exactly."""
-        X = _as_matrix(X, fit=True, allow_nan=self._allow_nan)
+        X = _as_matrix(X, fit=True)
         y = _as_vector(y, X.shape[0], "y")
         w = None if sample_weight is None else _as_vector(sample_weight, X.shape[0], "sample_weight")
         self._set_fitted(_core.fit_regressor(self._learner, self._crate_params(), X, y, w, _seed(self.random_state)))
@@ -317,7 +318,7 @@ class _Classifier(_Estimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_Classifier":
         """Fits a binary classifier; ``y`` holds two distinct labels (``classes_``)."""
-        X = _as_matrix(X, fit=True, allow_nan=self._allow_nan)
+        X = _as_matrix(X, fit=True)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         yy = np.asarray(y)
@@ -589,7 +590,7 @@ class PCA(_Estimator):
 
     def fit(self, X: Any, y: Any = None) -> "PCA":
         """Fits the components (``y`` is ignored)."""
-        X = _as_matrix(X, fit=True, allow_nan=False)
+        X = _as_matrix(X, fit=True)
         if X.shape[0] < 2:
             raise ValueError(f"PCA needs at least 2 samples, got n_samples={X.shape[0]}")
         params = self._crate_params()

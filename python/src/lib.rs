@@ -84,7 +84,9 @@ fn to_numpy<'py>(py: Python<'py>, m: MatRef<'_, f64>) -> Bound<'py, PyArray2<f64
         data.extend(m.col(j).iter().copied());
     }
     // the shape holds exactly n * d values
-    Array2::from_shape_vec((n, d).f(), data).map(|a| a.into_pyarray(py)).unwrap_or_else(|_| PyArray2::zeros(py, [n, d], true))
+    Array2::from_shape_vec((n, d).f(), data)
+        .map(|a| a.into_pyarray(py))
+        .unwrap_or_else(|_| PyArray2::zeros(py, [n, d], true))
 }
 
 fn row_major_to_numpy<'py>(py: Python<'py>, data: &[f64], rows: usize, cols: usize) -> Bound<'py, PyArray2<f64>> {
@@ -286,11 +288,12 @@ impl Model {
     #[staticmethod]
     fn load(path: std::path::PathBuf) -> PyResult<Model> {
         let bytes = std::fs::read(&path).map_err(|e| py_err(Error::io(&path, e)))?;
-        Model::decode(&bytes).map_err(|e| match e {
-            Error::ModelFile { path: None, msg } => Error::model_file(Some(path.clone()), msg),
-            e => e,
-        })
-        .py()
+        Model::decode(&bytes)
+            .map_err(|e| match e {
+                Error::ModelFile { path: None, msg } => Error::model_file(Some(path.clone()), msg),
+                e => e,
+            })
+            .py()
     }
 }
 
@@ -352,7 +355,8 @@ fn fit_classifier(
 fn fit_pca(py: Python<'_>, params: Vec<String>, x: PyReadonlyArray2<'_, f64>, seed: u64) -> PyResult<Model> {
     let mut p = PcaParams::default();
     for pair in &params {
-        let (k, v) = pair.split_once('=').ok_or_else(|| PyValueError::new_err(format!("`{pair}`: expected name=value")))?;
+        let (k, v) =
+            pair.split_once('=').ok_or_else(|| PyValueError::new_err(format!("`{pair}`: expected name=value")))?;
         p.set_param(k.trim(), v).py()?;
     }
     p.validate().py()?;
@@ -528,13 +532,8 @@ fn fit_router(
             Some(p) => Some(p.transform(x)?),
             None => None,
         };
-        let data = RouterData {
-            x: z.as_ref().map_or(x, |z| z.as_ref()),
-            is_gold,
-            label,
-            gold_everywhere: None,
-            weights,
-        };
+        let data =
+            RouterData { x: z.as_ref().map_or(x, |z| z.as_ref()), is_gold, label, gold_everywhere: None, weights };
         let names: &[String] = if pca.is_none() { &feature_names } else { &[] };
         let trained = train_router(kind, &data, &cfg, seed).map_err(|e| e.name_features(names))?;
         let delta = trained.delta.clone().map(|d| (d, trained.delta_clip));
@@ -614,7 +613,7 @@ impl FittedRouter {
     /// of these queries, or per query `cost_weight (cost_primary - cost_alternative)` when
     /// costs are given, or else the stored threshold.
     #[pyo3(signature = (x, threshold=None, usage=None, cost_primary=None, cost_alternative=None, cost_weight=1.0))]
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn route<'py>(
         &self,
         py: Python<'py>,
@@ -635,7 +634,11 @@ impl FittedRouter {
                 if cp.len() != n || ca.len() != n {
                     return Err(py_err(Error::shape("cost vectors", n, cp.len().min(ca.len()))));
                 }
-                cp.iter().zip(ca).map(|(&p, &a)| Threshold::from_costs(cost_weight, p, a).map(|t| t.w)).collect::<meta_router::Result<_>>().py()?
+                cp.iter()
+                    .zip(ca)
+                    .map(|(&p, &a)| Threshold::from_costs(cost_weight, p, a).map(|t| t.w))
+                    .collect::<meta_router::Result<_>>()
+                    .py()?
             }
             (None, None) => {
                 let w = match (threshold, usage) {
