@@ -483,14 +483,16 @@ impl SimParams {
         self.validate()?;
         let (n, d) = (self.n, self.d);
         let width = if self.raw_dim > 0 { self.raw_dim } else { d };
-        // The table (features, four label and truth columns, three deployment columns), the
-        // world (centres and effects) and the raw embedding's rotation.
-        let table = crate::budget::product(&[n, width.saturating_add(7), 8]);
+        // The table (features, four label and truth columns, three deployment columns when
+        // asked for), the world (centres and effects) and the raw embedding's rotation.
+        let extra_cols = if self.deploy_gold_share > 0.0 { 7 } else { 4 };
+        let table = crate::budget::product(&[n, width.saturating_add(extra_cols), 8]);
         let world = crate::budget::product(&[self.n_topics, d.saturating_add(3), 8]);
         let rotation = crate::budget::product(&[self.raw_dim, d, 8]);
         let need = crate::budget::sum(&[table, world, rotation]);
+        let raw = if self.raw_dim > 0 { format!(", raw_dim {}", self.raw_dim) } else { String::new() };
         crate::budget::check(
-            format_args!("n {n} (with d {d}, n_topics {}, raw_dim {})", self.n_topics, self.raw_dim),
+            format_args!("n {n} (with d {d}, n_topics {}{raw})", self.n_topics),
             "the simulated table",
             need,
         )?;
