@@ -27,7 +27,7 @@
 //! | boosting's `max_iter` | `learn::gbm::boost::fit` | iterations x (tree, leaf, loss records) |
 //! | the logistic Hessian | `learn::linear::logistic` fit | `8 (d + 1)^2` |
 //! | cross-fitting `repeats` | `causal::meta::estimate_delta` | repeats x `16 n` nuisance values |
-//! | a simulated table (`simulate --n`, `study --n`, `d`, `n_topics`) | `sim::SimParams::simulate` | `8 n (d + 4) + 8 n_topics (d + 3)` |
+//! | a simulated table (`simulate --n`, `study --n`, `d`, `n_topics`, `raw_dim`) | `sim::SimParams::simulate` | `8 n (w + 4) + 8 n_topics (d + 3) + 8 raw_dim d` (`w` the written width; 3 more columns with deployment labels) |
 //! | a study's `--rounds` | `eval::study::run_study` | rounds x (routers + 2) curves of 101 points |
 //! | a CSV table's rows | `data::read_csv` | doubled capacity x columns x 8, with `try_reserve_exact` |
 //!

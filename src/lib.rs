@@ -11,7 +11,8 @@
 //! effect, estimated with cross-fitted R- or DR-learners; each preference label is lifted to
 //! `y + Delta_hat(x)` and `psi_hat` is regressed on gold and lifted rows together.
 //!
-//! ## Layout (dependencies point downwards only)
+//! ## Layout (dependencies point downwards only; ARCHITECTURE.md has the layers and what each
+//! may import, checked by `tests/imports.rs`)
 //! | module | what |
 //! | --- | --- |
 //! | [`cli`] | the `meta-router` command line |

@@ -215,3 +215,76 @@ fn no_source_file_imports_a_file_that_imports_it_back() {
     let listed: Vec<String> = found.iter().map(|c| format!("circle: {}", c.join(", "))).collect();
     assert!(found.is_empty(), "import circles between source files:\n{}", listed.join("\n"));
 }
+
+/// The layers of ARCHITECTURE.md: each top-level module of `src/` and the top-level modules its
+/// non-test code may import. Test modules (everything after a file's `#[cfg(test)]`, which
+/// clippy keeps last) may reach any layer.
+const LAYERS: &[(&str, &[&str])] = &[
+    // foundation
+    ("error", &[]),
+    ("rng", &[]),
+    ("par", &["rng"]),
+    ("budget", &["error"]),
+    ("outfile", &["error"]),
+    ("params", &["error"]),
+    ("check", &["error", "par"]),
+    ("linalg", &["error", "par", "check"]),
+    ("persist", &["error", "outfile", "budget"]),
+    // data and learners
+    ("data", &["error", "budget", "outfile", "linalg", "check"]),
+    ("learn", &["error", "rng", "par", "budget", "params", "check", "linalg", "persist"]),
+    ("sim", &["error", "rng", "budget", "params", "linalg", "data"]),
+    // the method
+    ("causal", &["error", "rng", "par", "budget", "params", "check", "linalg", "learn"]),
+    ("router", &["error", "rng", "par", "budget", "params", "check", "linalg", "persist", "learn", "causal"]),
+    // studies and the command line
+    (
+        "eval",
+        &["error", "rng", "par", "budget", "outfile", "params", "check", "linalg", "learn", "causal", "router", "sim"],
+    ),
+    (
+        "cli",
+        &[
+            "error", "rng", "par", "budget", "outfile", "params", "check", "linalg", "persist", "data", "learn", "sim",
+            "causal", "router", "eval",
+        ],
+    ),
+    ("fuzzing", &["error", "rng", "budget", "params", "persist", "data", "learn", "router", "cli"]),
+];
+
+/// The top-level module of a file path relative to the repository (`src/a/b.rs` and `src/a.rs`
+/// are `a`; `src/lib.rs` is `lib`).
+fn top_module(file: &str) -> String {
+    let rest = file.trim_start_matches("src/");
+    rest.split('/').next().unwrap_or(rest).trim_end_matches(".rs").to_string()
+}
+
+#[test]
+fn every_module_imports_only_the_layers_below_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let allowed: BTreeMap<&str, &[&str]> = LAYERS.iter().copied().collect();
+    let mut wrong = Vec::new();
+    for path in &files {
+        let file = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+        let module = top_module(&file);
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let Some(ok) = allowed.get(module.as_str()) else {
+            wrong.push(format!("{file}: module `{module}` has no row in LAYERS (tests/imports.rs)"));
+            continue;
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let used: BTreeSet<String> = crate_uses(code).into_iter().filter_map(|p| p.first().cloned()).collect();
+        for m in used {
+            let known = allowed.contains_key(m.as_str());
+            if known && m != module && !ok.contains(&m.as_str()) {
+                wrong.push(format!("{file} (layer `{module}`) imports `{m}`"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "imports against the layers of ARCHITECTURE.md:\n{}", wrong.join("\n"));
+}

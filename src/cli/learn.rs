@@ -136,7 +136,9 @@ pub fn run(args: LearnArgs) -> Result<()> {
     let eval = test.as_ref().unwrap_or(&train);
     // Cell-level checks here, so errors name the file, line and column (the learners' own checks
     // can only name a matrix row and column).
-    let allow_missing = matches!(args.model.learner.as_str(), "hgb" | "hgbc");
+    let name = args.model.learner.as_str();
+    let allow_missing = RegressorSpec::from_name(name).map(|s| s.accepts_missing()).unwrap_or(false)
+        || ClassifierSpec::from_name(name).map(|s| s.accepts_missing()).unwrap_or(false);
     for d in [Some(&train), test.as_ref()].into_iter().flatten() {
         d.check_features(allow_missing)?;
         if ClassifierSpec::NAMES.contains(&args.model.learner.as_str()) {

@@ -20,7 +20,14 @@ use crate::error::Result;
 
 /// Train LLM routers from a few gold-standard labels and many biased preference labels.
 #[derive(Debug, Parser)]
-#[command(name = "meta-router", version, about, long_about = None)]
+#[command(
+    name = "meta-router",
+    version,
+    about,
+    long_about = None,
+    after_help = "Sizes that cannot fit in memory are refused before allocating; the budget is half the \
+                  machine's memory unless META_ROUTER_MEMORY_BUDGET (e.g. 8G) says otherwise."
+)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]

@@ -280,7 +280,7 @@ impl Forest {
 
     /// The mean of the trees' predictions for every row of `x`, written into `out`, in parallel
     /// over row blocks (`block_rows(d)` rows for `d` features); within a block each tree, streamed
-    /// into cache first ([`Tree::prefetch`]), walks [`LANES`] rows at a time in lock-step for its
+    /// into cache first ([`Tree::prefetch`]), walks `LANES` rows at a time in lock-step for its
     /// depth, and each row sums the trees in index order. No allocation once each thread's
     /// row-major scratch has grown to a block.
     ///
