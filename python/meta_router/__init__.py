@@ -81,9 +81,9 @@ def _as_matrix(X: Any, name: str = "X", fit: bool = False, allow_nan: bool = Tru
         raise ValueError(f"{name} is empty: 0 sample(s) (shape={a.shape}) while a minimum of 1 is required.")
     if a.shape[1] == 0:
         raise ValueError(f"{name} is empty: 0 feature(s) (shape={a.shape}) while a minimum of 1 is required.")
-    if fit:
-        a = np.asfortranarray(a, dtype=np.float64)
-    elif a.dtype != np.float64:
+    # Fits take any layout: the extension copies a C-order array into column-major order itself
+    # (in parallel, without the GIL), so no numpy copy is made here.
+    if a.dtype != np.float64:
         a = a.astype(np.float64)
     if not allow_nan:
         _check_finite(a, name)

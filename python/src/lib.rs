@@ -69,6 +69,30 @@ fn mat<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> MatRef<'a, f64> {
     unsafe { MatRef::from_raw_parts(v.as_ptr(), n, d, s[0], s[1]) }
 }
 
+/// Calls `f` with `x` in column-major order, as the CLI's matrices are: `x` itself when it is
+/// already column-major (unit row stride), else a copy made 8 columns (one cache line of a
+/// C-order row) per task in parallel, so a C-order array costs one streaming pass. The values
+/// are the same either way, so fits stay bit-identical to the CLI's.
+fn with_column_major<R>(x: MatRef<'_, f64>, f: impl FnOnce(MatRef<'_, f64>) -> R) -> R {
+    use rayon::prelude::*;
+    let (n, d) = (x.nrows(), x.ncols());
+    if x.row_stride() == 1 || n == 0 || d == 0 {
+        return f(x);
+    }
+    const COLS: usize = 8;
+    let mut data = vec![0.0; n * d];
+    data.par_chunks_mut(n * COLS).enumerate().for_each(|(b, chunk)| {
+        let j0 = b * COLS;
+        let k = chunk.len() / n;
+        for i in 0..n {
+            for c in 0..k {
+                chunk[c * n + i] = x[(i, j0 + c)];
+            }
+        }
+    });
+    f(MatRef::from_column_major_slice(&data, n, d))
+}
+
 /// A contiguous float64 vector as a slice.
 fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, what: &str) -> PyResult<&'a [f64]> {
     a.as_slice().map_err(|_| PyValueError::new_err(format!("{what} must be a contiguous float64 vector")))
@@ -319,7 +343,7 @@ fn fit_regressor(
         Some(w) => Some(slice(w, "sample_weight")?),
         None => None,
     };
-    let m = py.detach(|| spec.fit(train_set(x, y, w), Seed(seed))).py()?;
+    let m = py.detach(|| with_column_major(x, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Regressor(m) })
 }
 
@@ -343,7 +367,7 @@ fn fit_classifier(
         Some(w) => Some(slice(w, "sample_weight")?),
         None => None,
     };
-    let m = py.detach(|| spec.fit(train_set(x, y, w), Seed(seed))).py()?;
+    let m = py.detach(|| with_column_major(x, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Classifier(m) })
 }
 
@@ -359,7 +383,7 @@ fn fit_pca(py: Python<'_>, params: Vec<String>, x: PyReadonlyArray2<'_, f64>, se
     }
     p.validate().py()?;
     let x = mat(&x);
-    let m = py.detach(|| p.fit(x, Seed(seed))).py()?;
+    let m = py.detach(|| with_column_major(x, |x| p.fit(x, Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Pca(m) })
 }
 
@@ -514,32 +538,34 @@ fn fit_router(
         return Err(py_err(Error::shape("feature names", x.ncols(), feature_names.len())));
     }
     let seed = Seed(seed);
-    let out = py.detach(move || -> meta_router::Result<FittedRouter> {
-        let pca = match pca {
-            Some(k) => {
-                let p = PcaParams { n_components: k, ..Default::default() };
-                Some(p.fit(x, seed.child(stream::SKETCH)).map_err(|e| e.name_features(&feature_names))?)
+    let out = py.detach(move || {
+        with_column_major(x, |x| -> meta_router::Result<FittedRouter> {
+            let pca = match pca {
+                Some(k) => {
+                    let p = PcaParams { n_components: k, ..Default::default() };
+                    Some(p.fit(x, seed.child(stream::SKETCH)).map_err(|e| e.name_features(&feature_names))?)
+                }
+                None => None,
+            };
+            let z = match &pca {
+                Some(p) => Some(p.transform(x)?),
+                None => None,
+            };
+            let data =
+                RouterData { x: z.as_ref().map_or(x, |z| z.as_ref()), is_gold, label, gold_everywhere: None, weights };
+            let names: &[String] = if pca.is_none() { &feature_names } else { &[] };
+            let trained = train_router(kind, &data, &cfg, seed).map_err(|e| e.name_features(names))?;
+            let delta = trained.delta.clone().map(|d| (d, trained.delta_clip));
+            let mut router = Router::new(trained, feature_names.clone(), pca)?;
+            match (threshold, usage) {
+                (Some(w), _) => router.set_threshold(Threshold::direct(w)?),
+                (None, Some(rho)) => {
+                    router.calibrate_usage(x, rho)?;
+                }
+                (None, None) => {}
             }
-            None => None,
-        };
-        let z = match &pca {
-            Some(p) => Some(p.transform(x)?),
-            None => None,
-        };
-        let data =
-            RouterData { x: z.as_ref().map_or(x, |z| z.as_ref()), is_gold, label, gold_everywhere: None, weights };
-        let names: &[String] = if pca.is_none() { &feature_names } else { &[] };
-        let trained = train_router(kind, &data, &cfg, seed).map_err(|e| e.name_features(names))?;
-        let delta = trained.delta.clone().map(|d| (d, trained.delta_clip));
-        let mut router = Router::new(trained, feature_names.clone(), pca)?;
-        match (threshold, usage) {
-            (Some(w), _) => router.set_threshold(Threshold::direct(w)?),
-            (None, Some(rho)) => {
-                router.calibrate_usage(x, rho)?;
-            }
-            (None, None) => {}
-        }
-        Ok(FittedRouter { router, delta })
+            Ok(FittedRouter { router, delta })
+        })
     });
     out.py()
 }
