@@ -50,7 +50,8 @@ pub fn paired_diff(a: &[f64], b: &[f64]) -> Option<(f64, Option<f64>)> {
     }
     let n = d.len() as f64;
     let mean = d.iter().sum::<f64>() / n;
-    let se = (d.len() > 1).then(|| (d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt());
+    let se =
+        (d.len() > 1).then(|| (d.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt() / n.sqrt());
     Some((mean, se))
 }
 
@@ -104,12 +105,7 @@ mod tests {
         // Three rounds. pooled 0.10, 0.20, 0.30; pref_only 0.12, 0.21, 0.33 (the best baseline,
         // mean 0.22); all_gold 0.32 flat; meta: pooled + (0.01, 0.03, 0.05).
         let n = names(&["meta", "pooled", "pref_only", "all_gold"]);
-        let aucs = vec![
-            vec![0.11, 0.23, 0.35],
-            vec![0.10, 0.20, 0.30],
-            vec![0.12, 0.21, 0.33],
-            vec![0.32, 0.32, 0.32],
-        ];
+        let aucs = vec![vec![0.11, 0.23, 0.35], vec![0.10, 0.20, 0.30], vec![0.12, 0.21, 0.33], vec![0.32, 0.32, 0.32]];
         let mean: Vec<f64> = aucs.iter().map(|a| a.iter().sum::<f64>() / 3.0).collect();
         let (f, best) = compare(&n, &aucs, &mean);
         assert_eq!(best, Some(2));

@@ -84,7 +84,18 @@ impl Summary {
         let _ = writeln!(
             s,
             "{:<11} {:>9} {:>9} {:>9} {:>7} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>6}",
-            "router", "auc", "auc_se", "peak_eg", "at", "oracle%", "delta_rmse", "vs_pooled", "se", "vs_best", "se", "gap%"
+            "router",
+            "auc",
+            "auc_se",
+            "peak_eg",
+            "at",
+            "oracle%",
+            "delta_rmse",
+            "vs_pooled",
+            "se",
+            "vs_best",
+            "se",
+            "gap%"
         );
         for r in self.routers.iter().chain(std::iter::once(&self.oracle)) {
             let _ = writeln!(
@@ -109,7 +120,7 @@ impl Summary {
         let _ = writeln!(
             s,
             "vs_pooled, vs_best (best baseline {best}): mean per-round AUC difference, se paired; \
-             gap% = (auc - auc_best) / (auc_all_gold - auc_best)"
+             gap% = 100 (auc - auc_best) / (auc_all_gold - auc_best)"
         );
         s
     }
@@ -139,6 +150,12 @@ mod tests {
         assert_eq!(j["rounds"], 4);
         assert!(j["routers"]["random"]["delta_rmse"].is_null());
         assert!(j["routers"]["meta_r"]["delta_rmse"].is_number());
+        // No baseline in the test outcome: the paired keys are there, and null.
+        assert!(j["best_baseline"].is_null());
+        for k in ["diff_vs_pooled", "diff_vs_pooled_se", "diff_vs_best", "diff_vs_best_se", "gap_closed"] {
+            assert!(j["routers"]["meta_r"][k].is_null(), "{k}");
+        }
+        assert!(s.table().lines().next().unwrap().ends_with("vs_pooled       se   vs_best       se   gap%"));
         assert!(s.table().contains("meta_r") && s.table().contains("oracle"));
         let csv = s.curves_csv();
         assert_eq!(csv.lines().count(), 1 + 3 * GRID);
