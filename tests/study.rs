@@ -74,6 +74,25 @@ fn outputs_are_bit_identical_for_any_thread_count() {
 }
 
 #[test]
+fn paired_standard_errors_are_smaller_than_unpaired_ones() {
+    let data: StudyData = SimParams { n: 1200, ..Default::default() }.simulate(Seed(9)).unwrap().into();
+    let routers = StudyRouter::parse_list("meta_dr,pooled,pref_only,all_gold").unwrap();
+    let cfg = StudyConfig { n_gold: 60, n_test: 300, rounds: 5, routers, router: ridge_config(), ..Default::default() };
+    let s = run_study(&data, &cfg, Seed(3)).unwrap().summary().unwrap();
+    let get = |name: &str| s.routers.iter().find(|r| r.name == name).unwrap();
+    let (m, pooled) = (get("meta_dr"), get("pooled"));
+    let unpaired = (m.auc_se.powi(2) + pooled.auc_se.powi(2)).sqrt();
+    let paired = m.paired.diff_vs_pooled_se.unwrap();
+    assert!(paired < unpaired, "paired {paired} vs unpaired {unpaired}\n{}", s.table());
+    // The mean paired difference is the difference of the means.
+    assert!((m.paired.diff_vs_pooled.unwrap() - (m.auc - pooled.auc)).abs() < 1e-12);
+    let best = s.best_baseline.as_deref().unwrap();
+    assert!(best == "pooled" || best == "pref_only");
+    assert!((m.paired.diff_vs_best.unwrap() - (m.auc - get(best).auc)).abs() < 1e-12);
+    assert!((get("all_gold").paired.gap_closed.unwrap() - 1.0).abs() < 1e-12, "{}", s.table());
+}
+
+#[test]
 fn paper_protocol_measures_gains_over_its_random_permutation() {
     let data: StudyData = SimParams { n: 1500, ..Default::default() }.simulate(Seed(8)).unwrap().into();
     let router = RouterConfig { protocol: Protocol::Paper, ..ridge_config() };
@@ -117,6 +136,13 @@ fn study_cli_writes_table_json_and_four_files() {
         }
     }
     assert!(v["routers"]["meta_dr"]["delta_rmse"].is_number() && v["routers"]["random"]["delta_rmse"].is_null());
+    // Paired comparisons: pooled is the only baseline run, so it is also the best one; no all_gold, no gap.
+    assert_eq!(v["best_baseline"], "pooled");
+    for k in ["diff_vs_pooled", "diff_vs_pooled_se", "diff_vs_best", "diff_vs_best_se"] {
+        assert!(v["routers"]["meta_dr"][k].is_number(), "meta_dr.{k} in {v}");
+    }
+    assert_eq!(v["routers"]["pooled"]["diff_vs_pooled"], 0.0);
+    assert!(v["routers"]["meta_dr"]["gap_closed"].is_null());
 
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("out/summary.json")).unwrap()).unwrap();

@@ -8,6 +8,7 @@
 //! | [`study`] | the study's data, settings and runner |
 //! | [`progress`] | the observer told of each finished round |
 //! | [`summary`] | the study's per-round results and their summary (mean, standard error, percentiles) |
+//! | [`paired`] | paired AUC differences to `pooled` and the best baseline, the gap closed to `all_gold` |
 //! | [`report`] | the summary as a table, JSON and CSV |
 //! | [`svg`] | the summary as a figure |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
@@ -17,6 +18,7 @@
 pub mod curves;
 mod files;
 pub mod metrics;
+pub mod paired;
 pub mod progress;
 pub mod report;
 pub mod study;

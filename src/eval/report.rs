@@ -3,6 +3,10 @@
 //! (mean, p10, p90 per router and usage rate) and rounds.csv (per round and router: AUC, peak
 //! EG and where, Delta RMSE).
 //!
+//! The paired columns (`vs_pooled`, `vs_best`, their `se`, `gap%`; JSON `diff_vs_pooled`,
+//! `diff_vs_pooled_se`, `diff_vs_best`, `diff_vs_best_se`, `gap_closed` per router and
+//! `best_baseline` at the top) are defined in [`crate::eval::paired`].
+//!
 //! Figures that do not apply (or are not finite) are `null` in JSON and `-` in the table.
 
 use std::fmt::Write as _;
@@ -40,8 +44,9 @@ fn num(v: f64) -> Value {
 }
 
 impl Summary {
-    /// The summary object `{"rounds": R, "routers": {name: {auc, auc_se, peak_eg, peak_rho,
-    /// oracle_fraction, delta_rmse}}}`; the caller may add `seconds`.
+    /// The summary object `{"rounds": R, "best_baseline": name, "routers": {name: {auc, auc_se,
+    /// peak_eg, peak_rho, oracle_fraction, delta_rmse, diff_vs_pooled, diff_vs_pooled_se,
+    /// diff_vs_best, diff_vs_best_se, gap_closed}}}`; the caller may add `seconds`.
     pub fn to_json(&self) -> Map<String, Value> {
         let mut routers = Map::new();
         for r in &self.routers {
@@ -54,11 +59,17 @@ impl Summary {
                     "peak_rho": num(r.peak_rho),
                     "oracle_fraction": opt(r.oracle_fraction),
                     "delta_rmse": opt(r.delta_rmse),
+                    "diff_vs_pooled": opt(r.paired.diff_vs_pooled),
+                    "diff_vs_pooled_se": opt(r.paired.diff_vs_pooled_se),
+                    "diff_vs_best": opt(r.paired.diff_vs_best),
+                    "diff_vs_best_se": opt(r.paired.diff_vs_best_se),
+                    "gap_closed": opt(r.paired.gap_closed),
                 }),
             );
         }
         let mut obj = Map::new();
         obj.insert("rounds".into(), json!(self.rounds));
+        obj.insert("best_baseline".into(), self.best_baseline.as_ref().map_or(Value::Null, |b| json!(b)));
         obj.insert("routers".into(), Value::Object(routers));
         obj
     }
@@ -72,13 +83,24 @@ impl Summary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<11} {:>9} {:>9} {:>9} {:>7} {:>8} {:>10}",
-            "router", "auc", "auc_se", "peak_eg", "at", "oracle%", "delta_rmse"
+            "{:<11} {:>9} {:>9} {:>9} {:>7} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>6}",
+            "router",
+            "auc",
+            "auc_se",
+            "peak_eg",
+            "at",
+            "oracle%",
+            "delta_rmse",
+            "vs_pooled",
+            "se",
+            "vs_best",
+            "se",
+            "gap%"
         );
         for r in self.routers.iter().chain(std::iter::once(&self.oracle)) {
             let _ = writeln!(
                 s,
-                "{:<11} {:>9.5} {:>9} {:>9.5} {:>7.2} {:>8} {:>10}",
+                "{:<11} {:>9.5} {:>9} {:>9.5} {:>7.2} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>6}",
                 r.name,
                 r.auc,
                 fmt(Some(r.auc_se), 5),
@@ -86,9 +108,20 @@ impl Summary {
                 r.peak_rho,
                 fmt(r.oracle_fraction.map(|f| 100.0 * f), 1),
                 fmt(r.delta_rmse, 4),
+                fmt(r.paired.diff_vs_pooled, 5),
+                fmt(r.paired.diff_vs_pooled_se, 5),
+                fmt(r.paired.diff_vs_best, 5),
+                fmt(r.paired.diff_vs_best_se, 5),
+                fmt(r.paired.gap_closed.map(|g| 100.0 * g), 1),
             );
         }
         let _ = writeln!(s, "{} rounds; auc = mean efficiency gain over usage 0.20..0.80", self.rounds);
+        let best = self.best_baseline.as_deref().unwrap_or("-");
+        let _ = writeln!(
+            s,
+            "vs_pooled, vs_best (best baseline {best}): mean per-round AUC difference, se paired; \
+             gap% = 100 (auc - auc_best) / (auc_all_gold - auc_best)"
+        );
         s
     }
 
@@ -117,6 +150,12 @@ mod tests {
         assert_eq!(j["rounds"], 4);
         assert!(j["routers"]["random"]["delta_rmse"].is_null());
         assert!(j["routers"]["meta_r"]["delta_rmse"].is_number());
+        // No baseline in the test outcome: the paired keys are there, and null.
+        assert!(j["best_baseline"].is_null());
+        for k in ["diff_vs_pooled", "diff_vs_pooled_se", "diff_vs_best", "diff_vs_best_se", "gap_closed"] {
+            assert!(j["routers"]["meta_r"][k].is_null(), "{k}");
+        }
+        assert!(s.table().lines().next().unwrap().ends_with("vs_pooled       se   vs_best       se   gap%"));
         assert!(s.table().contains("meta_r") && s.table().contains("oracle"));
         let csv = s.curves_csv();
         assert_eq!(csv.lines().count(), 1 + 3 * GRID);

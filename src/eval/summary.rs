@@ -14,11 +14,15 @@
 //! oracle_fraction = auc / auc(oracle)        (when auc(oracle) > 0)
 //! delta_rmse = (1/R) sum_r RMSE_r(Delta_hat / c, delta)   (when every round has one)
 //! ```
+//! Each router's paired differences to `pooled` and to the best baseline (and the best baseline
+//! itself) come from the per-round AUCs, see [`crate::eval::paired`].
+//!
 //! Every figure is computed from the rounds in round order, so it is bit-identical for any thread
 //! count.
 
 use crate::error::{Error, Result};
 use crate::eval::curves::{self, GRID};
+use crate::eval::paired::{self, PairedFigures};
 
 /// One router's result in one round.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,6 +74,9 @@ pub struct RouterSummary {
     pub p10: Vec<f64>,
     /// 90th percentile over rounds, per grid point.
     pub p90: Vec<f64>,
+    /// Paired AUC differences to `pooled` and to the best baseline, and the gap closed (all
+    /// `None` for the oracle).
+    pub paired: PairedFigures,
 }
 
 /// The summary of a study.
@@ -81,6 +88,8 @@ pub struct Summary {
     pub routers: Vec<RouterSummary>,
     /// The oracle, summarised the same way.
     pub oracle: RouterSummary,
+    /// The best baseline's name (the reference of `diff_vs_best`), when a baseline was run.
+    pub best_baseline: Option<String>,
 }
 
 /// The `q` quantile of sorted values, linearly interpolated at position `q (n - 1)`.
@@ -131,6 +140,7 @@ fn summarise(name: &str, curves: &[&[f64]], deltas: &[Option<f64>], oracle_auc: 
         mean,
         p10,
         p90,
+        paired: PairedFigures::default(),
     }
 }
 
@@ -151,7 +161,7 @@ impl StudyOutcome {
         }
         let oracle_curves: Vec<&[f64]> = self.rounds.iter().map(|r| r.oracle.as_slice()).collect();
         let oracle = summarise("oracle", &oracle_curves, &[], None);
-        let routers = self
+        let mut routers: Vec<RouterSummary> = self
             .routers
             .iter()
             .enumerate()
@@ -161,7 +171,16 @@ impl StudyOutcome {
                 summarise(name, &c, &d, Some(oracle.auc))
             })
             .collect();
-        Ok(Summary { rounds: self.rounds.len(), routers, oracle })
+        let aucs: Vec<Vec<f64>> = (0..self.routers.len())
+            .map(|k| self.rounds.iter().map(|r| curves::auc(&r.routers[k].curve)).collect())
+            .collect();
+        let mean_auc: Vec<f64> = routers.iter().map(|r| r.auc).collect();
+        let (figures, best) = paired::compare(&self.routers, &aucs, &mean_auc);
+        for (r, f) in routers.iter_mut().zip(figures) {
+            r.paired = f;
+        }
+        let best_baseline = best.map(|b| self.routers[b].clone());
+        Ok(Summary { rounds: self.rounds.len(), routers, oracle, best_baseline })
     }
 }
 
