@@ -10,6 +10,7 @@
 //! | [`summary`] | the study's per-round results and their summary (mean, standard error, percentiles) |
 //! | [`report`] | the summary as a table, JSON and CSV |
 //! | [`svg`] | the summary as a figure |
+//! | [`shard`] | sharded studies: a subset of the rounds, and merging shards into one outcome |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
@@ -19,6 +20,7 @@ mod files;
 pub mod metrics;
 pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod study;
 pub mod summary;
 pub mod svg;
