@@ -54,7 +54,8 @@ impl ShardSpec {
     /// # Errors
     /// [`Error::InvalidParam`] naming `--shard` and the value.
     pub fn parse(s: &str) -> Result<Self> {
-        let bad = |why: &str| Error::param("study", "--shard", format!("expected I/N with 1 <= I <= N, got `{s}`: {why}"));
+        let bad =
+            |why: &str| Error::param("study", "--shard", format!("expected I/N with 1 <= I <= N, got `{s}`: {why}"));
         let (i, n) = s.split_once('/').ok_or_else(|| bad("no `/`"))?;
         let index: usize = i.trim().parse().map_err(|_| bad("I is not a whole number"))?;
         let count: usize = n.trim().parse().map_err(|_| bad("N is not a whole number"))?;
@@ -261,8 +262,7 @@ impl Shard {
         }
         let string = |k: &str| v[k].as_str().map(str::to_string).ok_or_else(|| bad(&format!("no \"{k}\"")));
         let spec = ShardSpec::parse(&string("shard")?).map_err(|_| bad("bad \"shard\""))?;
-        let total_rounds =
-            v["total_rounds"].as_u64().map(|t| t as usize).ok_or_else(|| bad("no \"total_rounds\""))?;
+        let total_rounds = v["total_rounds"].as_u64().map(|t| t as usize).ok_or_else(|| bad("no \"total_rounds\""))?;
         let routers: Vec<String> = v["routers"]
             .as_array()
             .ok_or_else(|| bad("no \"routers\""))?
