@@ -13,6 +13,7 @@ mod imports;
 mod linear;
 mod reference;
 mod router;
+mod shard;
 mod size_limits;
 mod stability;
 mod study;

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod fit;
 pub mod learn;
+pub mod merge;
 pub mod route;
 pub mod simulate;
 pub mod study;
@@ -47,6 +48,8 @@ pub enum Command {
     Fit(Box<fit::FitArgs>),
     /// Score queries with a saved router and decide primary or alternative per row.
     Route(route::RouteArgs),
+    /// Combine the shards of one study (`study --shard I/N`) into the files one whole run writes.
+    Merge(merge::MergeArgs),
 }
 
 /// Runs a parsed command.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Study(a) => study::run(*a),
         Command::Fit(a) => fit::run(*a),
         Command::Route(a) => route::run(a),
+        Command::Merge(a) => merge::run(a),
     }
 }
 

@@ -21,6 +21,7 @@ use crate::cli::args::{OutputArgs, RouterArgs, SeedArgs};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
+use crate::eval::shard::{self, ShardSpec};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::rng::Seed;
 use crate::router::Protocol;
@@ -91,6 +92,11 @@ pub struct StudyArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Run only shard I of N (1 <= I <= N): the rounds r with r mod N = I - 1, with the same
+    /// seeds as the whole study; writes DIR/shard.json to the required `--out DIR`. Combine the
+    /// shards with `meta-router merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
 }
 
 fn load(args: &StudyArgs) -> Result<(StudyData, String)> {
@@ -182,12 +188,57 @@ fn progress_bar(show: bool, rounds: usize) -> ProgressBar {
     b
 }
 
+/// The figure's title (also what a shard records for `merge`).
+fn title(args: &StudyArgs, cfg: &StudyConfig, source: &str) -> String {
+    format!(
+        "{source}: {} gold, {} test, {} rounds, learner {}, protocol {}",
+        cfg.n_gold,
+        cfg.n_test,
+        cfg.rounds,
+        cfg.router.learner.name(),
+        args.router.protocol.name()
+    )
+}
+
+/// `study --shard I/N`: runs the shard's rounds and writes `shard.json` to `--out`.
+fn run_shard(args: &StudyArgs, cfg: &StudyConfig, spec: ShardSpec) -> Result<()> {
+    let Some(dir) = &args.output.out else {
+        return Err(Error::param("study", "--shard", "needs --out DIR (where shard.json is written)"));
+    };
+    let (data, source) = load(args)?;
+    let title = title(args, cfg, &source);
+    let bar = progress_bar(!args.quiet, spec.rounds(cfg.rounds).len());
+    let t0 = Instant::now();
+    let shard = shard::run_shard(&data, cfg, Seed(args.seed.seed), spec, &title, &|_: usize, _: usize| bar.inc(1));
+    bar.finish_and_clear();
+    let shard = shard?;
+    shard.write(dir)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let path = dir.join(shard::SHARD_FILE);
+    if args.output.json {
+        let obj = json!({"shard": spec.to_string(), "rounds": shard.rounds.len(), "total_rounds": cfg.rounds,
+            "fingerprint": shard.fingerprint, "file": path.display().to_string(), "seconds": seconds});
+        println!("{obj}");
+    } else {
+        println!(
+            "shard {spec} of the study on {source}: {} of {} rounds in {seconds:.1} s, written to {}",
+            shard.rounds.len(),
+            cfg.rounds,
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs `meta-router study`.
 ///
 /// # Errors
 /// Unreadable or invalid data, bad settings (named), a failed round.
 pub fn run(args: StudyArgs) -> Result<()> {
     let cfg = config(&args)?;
+    if let Some(spec) = &args.shard {
+        return run_shard(&args, &cfg, ShardSpec::parse(spec)?);
+    }
     let (data, source) = load(&args)?;
     let bar = progress_bar(!args.quiet, cfg.rounds);
     let t0 = Instant::now();
@@ -197,15 +248,7 @@ pub fn run(args: StudyArgs) -> Result<()> {
     let seconds = t0.elapsed().as_secs_f64();
     let summary = outcome.summary()?;
     if let Some(dir) = &args.output.out {
-        let title = format!(
-            "{source}: {} gold, {} test, {} rounds, learner {}, protocol {}",
-            cfg.n_gold,
-            cfg.n_test,
-            cfg.rounds,
-            cfg.router.learner.name(),
-            args.router.protocol.name()
-        );
-        summary.write_dir(&outcome, dir, &title)?;
+        summary.write_dir(&outcome, dir, &title(&args, &cfg, &source))?;
     }
     if args.output.json {
         let mut obj = summary.to_json();

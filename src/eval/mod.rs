@@ -11,6 +11,7 @@
 //! | [`paired`] | paired AUC differences to `pooled` and the best baseline, the gap closed to `all_gold` |
 //! | [`report`] | the summary as a table, JSON and CSV |
 //! | [`svg`] | the summary as a figure |
+//! | [`shard`] | sharded studies: a subset of the rounds, and merging shards into one outcome |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
@@ -21,6 +22,7 @@ pub mod metrics;
 pub mod paired;
 pub mod progress;
 pub mod report;
+pub mod shard;
 pub mod study;
 pub mod summary;
 pub mod svg;

@@ -258,7 +258,13 @@ impl StudyConfig {
 }
 
 /// One round (see the module docs).
-fn run_round(data: &StudyData, cfg: &StudyConfig, pref_scale: Option<f64>, seed: Seed, r: usize) -> Result<Round> {
+pub(crate) fn run_round(
+    data: &StudyData,
+    cfg: &StudyConfig,
+    pref_scale: Option<f64>,
+    seed: Seed,
+    r: usize,
+) -> Result<Round> {
     let n = data.n_rows();
     let round_seed = seed.indexed(stream::ROUND, r as u64);
     let perm = permutation(n, &mut round_seed.rng());
