@@ -149,8 +149,9 @@ pub fn fit_small(data: &[u8]) {
     }
 }
 
-/// The learners and their count parameters that [`fit_params`] sets.
-const SIZE_PARAMS: &[(&str, &[&str])] = &[
+/// The learners and their count parameters that [`fit_params`] sets (every one that is a
+/// count; the size-limit tests draw from the same table).
+pub const SIZE_PARAMS: &[(&str, &[&str])] = &[
     ("rf", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
     ("rfc", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
     ("hgb", &["max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf", "max_bins", "n_iter_no_change"]),

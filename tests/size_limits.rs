@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use faer::Mat;
 use meta_router::budget;
+use meta_router::fuzzing::SIZE_PARAMS;
 use meta_router::learn::pca::PcaParams;
 use meta_router::learn::{ClassifierSpec, RegressorSpec, TrainSet};
 use meta_router::{Error, Seed};
@@ -214,16 +215,6 @@ fn outputs_are_written_whole_under_their_name() {
 fn size() -> impl Strategy<Value = u64> {
     prop_oneof![0u64..=64, any::<u64>(), Just(u64::MAX), (0u32..64).prop_map(|s| 1u64 << s)]
 }
-
-/// The size parameters of each learner (every one that is a count).
-const SIZE_PARAMS: &[(&str, &[&str])] = &[
-    ("rf", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
-    ("rfc", &["n_estimators", "max_depth", "min_samples_split", "min_samples_leaf", "max_features", "max_samples"]),
-    ("hgb", &["max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf", "max_bins", "n_iter_no_change"]),
-    ("hgbc", &["max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf", "max_bins", "n_iter_no_change"]),
-    ("logistic", &["max_iter"]),
-    ("pca", &["n_components", "n_oversamples", "n_power_iter"]),
-];
 
 /// `validate` + `fit` of `learner` with `values` for its size parameters on a 7 x 2 table,
 /// under a 4 MB budget; returns the result of the fit, never panics (the caller checks).

@@ -594,11 +594,11 @@ impl SimData {
 mod tests {
     use super::*;
 
-    fn mean(v: &[f64]) -> f64 {
+    pub(super) fn mean(v: &[f64]) -> f64 {
         v.iter().sum::<f64>() / v.len() as f64
     }
 
-    fn corr(a: &[f64], b: &[f64]) -> f64 {
+    pub(super) fn corr(a: &[f64], b: &[f64]) -> f64 {
         let (ma, mb) = (mean(a), mean(b));
         let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
         for (x, y) in a.iter().zip(b) {

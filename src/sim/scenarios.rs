@@ -153,22 +153,8 @@ mod tests {
     use super::*;
     use crate::params::Params;
     use crate::rng::Seed;
+    use crate::sim::tests::{corr, mean};
     use faer::linalg::solvers::SolveLstsq;
-
-    fn mean(v: &[f64]) -> f64 {
-        v.iter().sum::<f64>() / v.len() as f64
-    }
-
-    fn corr(a: &[f64], b: &[f64]) -> f64 {
-        let (ma, mb) = (mean(a), mean(b));
-        let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-        for (x, y) in a.iter().zip(b) {
-            sab += (x - ma) * (y - mb);
-            saa += (x - ma) * (x - ma);
-            sbb += (y - mb) * (y - mb);
-        }
-        sab / (saa * sbb).sqrt()
-    }
 
     fn sd(v: &[f64]) -> f64 {
         let m = mean(v);
