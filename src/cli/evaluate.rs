@@ -198,7 +198,12 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::InvalidData`] naming both lists when the columns differ.
-fn model_features(names: &[String], x: &Mat<f64>, model: &[String], path: &std::path::Path) -> Result<Option<Mat<f64>>> {
+fn model_features(
+    names: &[String],
+    x: &Mat<f64>,
+    model: &[String],
+    path: &std::path::Path,
+) -> Result<Option<Mat<f64>>> {
     if names == model {
         return Ok(None);
     }

@@ -151,10 +151,8 @@ impl CurveScratch {
                 end += 1;
             }
             let size = (end - start) as f64;
-            let share: f64 = (AUC_FROM..=AUC_TO)
-                .map(|i| (cut(i, m).clamp(start, end) - start) as f64 / size)
-                .sum::<f64>()
-                / points;
+            let share: f64 =
+                (AUC_FROM..=AUC_TO).map(|i| (cut(i, m).clamp(start, end) - start) as f64 / size).sum::<f64>() / points;
             for &r in &self.order[start..end] {
                 out[r] = share - mean_rho;
             }

@@ -476,11 +476,7 @@ impl Evaluation {
             s += &format!("{name} w = {}{target}\n", p.threshold);
             s += &format!(
                 "  {:<24}{:>10.5}  new traffic in [{:.4}, {:.4}] with probability >= {:.2} (DKW)\n",
-                "usage",
-                p.usage,
-                p.usage_bounds[0],
-                p.usage_bounds[1],
-                self.level
+                "usage", p.usage, p.usage_bounds[0], p.usage_bounds[1], self.level
             );
             s += &format!("  {:<24}{}\n", "quality gain", iv(&p.quality_gain));
             s += &format!("  {:<24}{}\n", "EG over random", iv(&p.eg));
@@ -635,6 +631,9 @@ mod tests {
         let p = EvaluateParams { usage: Some(1.2), ..params(10) };
         assert!(evaluate(&ok, &p).unwrap_err().to_string().contains("usage"));
         assert!(evaluate(&HeldOut { gold: &g[..10], ..ok }, &params(10)).is_err());
-        assert!(evaluate(&HeldOut { scores: &[], gold: &[], has_gold: None, judge: None, threshold: 0.0 }, &params(10)).is_err());
+        assert!(
+            evaluate(&HeldOut { scores: &[], gold: &[], has_gold: None, judge: None, threshold: 0.0 }, &params(10))
+                .is_err()
+        );
     }
 }
