@@ -1,7 +1,7 @@
 //! `meta-router evaluate`: a saved router on held-out queries with gold labels: the
 //! efficiency-gain curve and its AUC with bootstrap and (with preference labels) prediction-powered
 //! confidence intervals, and the usage and quality at the stored or a calibrated threshold.
-//! The statistics are [`crate::eval::evaluate`]'s.
+//! The statistics are [`crate::eval::evaluate`](mod@crate::eval::evaluate)'s.
 //!
 //! Which rows have a gold label: with `--source-col`, the rows whose source is gold (`gold`, `gs`,
 //! `1`; their `--gold-col` value is read, the other rows' is ignored); without it, every row.
@@ -176,10 +176,10 @@ pub fn run(args: EvaluateArgs) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let body = serde_json::to_string_pretty(&Value::Object(obj.clone()))
             .map_err(|e| Error::data(format!("cannot encode evaluation.json: {e}")))?;
-        crate::outfile::write(&dir.join("evaluation.json"), body + "\n")?;
-        crate::outfile::write(&dir.join("curve.csv"), e.curve_csv())?;
+        crate::outfile::write(dir.join("evaluation.json"), body + "\n")?;
+        crate::outfile::write(dir.join("curve.csv"), e.curve_csv())?;
         let title = format!("{} on {}", router.kind.name(), args.input.data.display());
-        crate::outfile::write(&dir.join("efficiency_gain.svg"), e.svg(&title))?;
+        crate::outfile::write(dir.join("efficiency_gain.svg"), e.svg(&title))?;
     }
     if args.output.json {
         println!("{}", Value::Object(obj));

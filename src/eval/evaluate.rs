@@ -178,14 +178,15 @@ pub struct Evaluation {
     pub calibrated: Option<OperatingPoint>,
 }
 
-/// `(Q, E)` at threshold `w` over the gold rows `idx` (see the module docs).
-fn operating(s: &[f64], g: &[f64], idx: &[usize], w: f64) -> (f64, f64) {
-    let n = idx.len() as f64;
+/// `(Q, E)` at threshold `w` over gold rows with scores `s` and gold labels `g` (see the
+/// module docs).
+fn operating(s: &[f64], g: &[f64], w: f64) -> (f64, f64) {
+    let n = s.len() as f64;
     let (mut q, mut total, mut routed) = (0.0, 0.0, 0.0);
-    for &i in idx {
-        total += g[i];
-        if s[i] > w {
-            q += g[i];
+    for (&si, &gi) in s.iter().zip(g) {
+        total += gi;
+        if si > w {
+            q += gi;
             routed += 1.0;
         }
     }
@@ -293,8 +294,7 @@ pub fn evaluate(data: &HeldOut<'_>, params: &EvaluateParams) -> Result<Evaluatio
         }
         None => None,
     };
-    let ops_point: Vec<(f64, f64)> =
-        thresholds.iter().map(|&(w, _)| operating(data.scores, data.gold, &gold_idx, w)).collect();
+    let ops_point: Vec<(f64, f64)> = thresholds.iter().map(|&(w, _)| operating(&sg, &gg, w)).collect();
 
     // Resamples.
     let seed = params.bootstrap.seed;
@@ -311,8 +311,7 @@ pub fn evaluate(data: &HeldOut<'_>, params: &EvaluateParams) -> Result<Evaluatio
             work.g.extend(work.idx.iter().map(|&i| data.gold[i]));
             let mut gold = vec![0.0; GRID];
             work.curves.efficiency_gain_into(&work.g[..ng], &work.s[..ng], &mut gold)?;
-            let local: Vec<usize> = (0..ng).collect();
-            let ops = thresholds.iter().map(|&(w, _)| operating(&work.s, &work.g, &local, w)).collect();
+            let ops = thresholds.iter().map(|&(w, _)| operating(&work.s[..ng], &work.g[..ng], w)).collect();
             let ppi = match data.judge {
                 Some(f) => {
                     work.f.clear();

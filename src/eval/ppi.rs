@@ -49,7 +49,7 @@
 //! [`PpiTuning::Fixed`] `{ kappa: 0, lambda: 1 }` is the original PPI.
 //!
 //! **Interval**: the data-dependent `(kappa, lambda)` converge to constants, so the estimator is
-//! asymptotically that of fixed ones; the held-out evaluation ([`crate::eval::evaluate`])
+//! asymptotically that of fixed ones; the held-out evaluation ([`crate::eval::evaluate`](mod@crate::eval::evaluate))
 //! bootstraps it (gold and non-gold rows resampled separately, the ranks, the tuning and the
 //! estimate recomputed in every resample), which also carries the quantile term `b` that a CLT
 //! interval would have to estimate through `mu`.
@@ -59,9 +59,11 @@ use crate::error::{Error, Result};
 use crate::eval::curves::{CurveScratch, GRID};
 
 /// How the judge is recalibrated, `m = kappa + lambda f`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum PpiTuning {
-    /// `(kappa, lambda)` estimated on the gold rows to minimise the variance (see the module docs).
+    /// `(kappa, lambda)` estimated on the gold rows to minimise the variance (see the module
+    /// docs); the default.
+    #[default]
     Tuned,
     /// Given coefficients; `{ kappa: 0.0, lambda: 1.0 }` is the original PPI.
     Fixed {
@@ -70,12 +72,6 @@ pub enum PpiTuning {
         /// The judge's coefficient.
         lambda: f64,
     },
-}
-
-impl Default for PpiTuning {
-    fn default() -> Self {
-        PpiTuning::Tuned
-    }
 }
 
 impl PpiTuning {
