@@ -12,7 +12,7 @@
 //! | [`report`] | the summary as a table, JSON and CSV |
 //! | [`svg`] | the summary as a figure |
 //! | [`shard`] | sharded studies: a subset of the rounds, and merging shards into one outcome |
-//! | [`evaluate`] | one router on held-out queries: EG curve and AUC with bootstrap and prediction-powered intervals, usage at a threshold |
+//! | [`evaluate`](mod@evaluate) | one router on held-out queries: EG curve and AUC with bootstrap and prediction-powered intervals, usage at a threshold |
 //! | [`bootstrap`] | the percentile bootstrap over queries: parameters, position-derived resample streams, intervals |
 //! | [`ppi`] | the prediction-powered estimate of the EG curve and AUC (gold rows correct a judge) |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
