@@ -16,7 +16,7 @@
 //! | module | what |
 //! | --- | --- |
 //! | [`cli`] | the `meta-router` command line |
-//! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies |
+//! | [`eval`] | metrics, efficiency-gain curves, Monte-Carlo studies, held-out evaluation of one router |
 //! | [`sim`] | the HealthBench-like simulator with known psi and delta |
 //! | [`data`] | CSV in/out, column roles, the column-major feature matrix |
 //! | [`router`] | the routers: kinds and baselines, training on top of `Delta_hat`, serving (score, threshold, decide, save/load) |

@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 mod corpus;
 mod determinism;
+mod evaluate;
 mod forest;
 mod gbm;
 mod imports;

@@ -59,6 +59,29 @@ pub struct DataArgs {
     pub weight_col: Option<String>,
 }
 
+/// Held-out or audited queries: the CSV and its feature columns (`evaluate`).
+#[derive(Debug, Args)]
+pub struct QueriesArgs {
+    /// Queries CSV (with a header).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Feature columns: comma list of names or globs (default: the model's feature columns;
+    /// when given, they must select exactly the model's features).
+    #[arg(long)]
+    pub features: Option<String>,
+}
+
+/// Confidence intervals: their level and the bootstrap's resamples (`evaluate`).
+#[derive(Debug, Args)]
+pub struct IntervalArgs {
+    /// Confidence level of every interval, in (0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    pub level: f64,
+    /// Bootstrap resamples (>= 1).
+    #[arg(long, default_value_t = 2000)]
+    pub bootstrap: usize,
+}
+
 /// The learner of `meta-router learn`: a regressor, a classifier or `pca`, with parameters.
 #[derive(Debug, Args)]
 pub struct LearnerArgs {
@@ -78,14 +101,15 @@ pub struct SeedArgs {
     pub seed: u64,
 }
 
-/// Output: a JSON report instead of text, and where results are written (`learn`, `study`;
-/// `fit`, `route` and `simulate` take a required `-o/--out` of their own).
+/// Output: a JSON report instead of text, and where results are written (`learn`, `study`,
+/// `evaluate`; `fit`, `route` and `simulate` take a required `-o/--out` of their own).
 #[derive(Debug, Args)]
 pub struct OutputArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Write the results here (the fitted model for `learn`; a directory for `study`).
+    /// Write the results here (the fitted model for `learn`; a directory for `study` and
+    /// `evaluate`).
     #[arg(short = 'o', long = "out", alias = "save")]
     pub out: Option<PathBuf>,
 }

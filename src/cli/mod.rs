@@ -5,6 +5,7 @@
 //! non-zero exit code; nothing a user types reaches a panic.
 
 pub mod args;
+pub mod evaluate;
 pub mod fit;
 pub mod learn;
 pub mod merge;
@@ -48,6 +49,8 @@ pub enum Command {
     Fit(Box<fit::FitArgs>),
     /// Score queries with a saved router and decide primary or alternative per row.
     Route(route::RouteArgs),
+    /// Evaluate a saved router on held-out queries: EG curve and AUC with confidence intervals.
+    Evaluate(Box<evaluate::EvaluateArgs>),
     /// Combine the shards of one study (`study --shard I/N`) into the files one whole run writes.
     Merge(merge::MergeArgs),
 }
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Fit(a) => fit::run(*a),
         Command::Route(a) => route::run(a),
         Command::Merge(a) => merge::run(a),
+        Command::Evaluate(a) => evaluate::run(*a),
     }
 }
 

@@ -24,6 +24,12 @@
 //! random permutation instead of `rho * sum g`; both are linearly interpolated at `rho m`:
 //! `EG_paper(rho) = (T(rho m) - R(rho m)) / m`. Ties there follow the row order (a stable sort).
 //! The paper plots `EG * m / (0.03523782 * 500)`.
+//!
+//! **Linearity** ([`CurveScratch::auc_weights_into`]): for fixed scores the curve is linear in the
+//! gains. With `a_i(k)` the (tie-averaged) share of row `i` among the `k` top-scored rows,
+//! `EG(rho) = (1/m) sum_i g_i (a_i(round(rho m)) - rho)`, so `AUC = (1/m) sum_i g_i w_i` with
+//! `w_i = mean over the AUC window of (a_i(round(rho m)) - rho)`, a weight in `[-0.5, 0.5]` that
+//! depends on row `i`'s rank only. The held-out evaluation (`eval::ppi`) is built on it.
 
 use crate::check;
 use crate::error::{Error, Result};
@@ -117,6 +123,41 @@ impl CurveScratch {
         }
         out[0] = 0.0;
         out[GRID - 1] = 0.0;
+        Ok(())
+    }
+
+    /// Writes the per-row AUC weights `w_i` of the scores `s` into `out` (see the module docs:
+    /// `auc(efficiency_gain(g, s)) = (1/m) sum_i g_i w_i` for every `g`).
+    ///
+    /// # Errors
+    /// Empty scores, an `out` of another length, non-finite scores.
+    pub fn auc_weights_into(&mut self, s: &[f64], out: &mut [f64]) -> Result<()> {
+        if s.is_empty() {
+            return Err(Error::empty("AUC weights: no rows"));
+        }
+        if out.len() != s.len() {
+            return Err(Error::shape("AUC weights: output", s.len(), out.len()));
+        }
+        check::finite_slice("router scores", s)?;
+        let m = s.len();
+        self.sort_desc(s);
+        let points = (AUC_TO - AUC_FROM + 1) as f64;
+        let mean_rho = (AUC_FROM..=AUC_TO).map(rho).sum::<f64>() / points;
+        let mut start = 0;
+        while start < m {
+            let key = s[self.order[start]];
+            let mut end = start + 1;
+            while end < m && s[self.order[end]] == key {
+                end += 1;
+            }
+            let size = (end - start) as f64;
+            let share: f64 =
+                (AUC_FROM..=AUC_TO).map(|i| (cut(i, m).clamp(start, end) - start) as f64 / size).sum::<f64>() / points;
+            for &r in &self.order[start..end] {
+                out[r] = share - mean_rho;
+            }
+            start = end;
+        }
         Ok(())
     }
 
@@ -304,6 +345,29 @@ mod tests {
         }
         CurveScratch::default().paper_gain_into(&g, &rank, &perm, &mut out).unwrap();
         assert!(out.iter().all(|v| v.abs() < 1e-12));
+    }
+
+    #[test]
+    fn auc_is_the_weighted_mean_of_the_gains() {
+        // m = 4 without ties: k = 1 on rho 0.20..0.37 (18 points), 2 on 0.38..0.62 (25), 3 on
+        // 0.63..0.80 (18), so w = (61, 43, 18, 0) / 61 - 0.5 by rank.
+        let mut scratch = CurveScratch::default();
+        let mut w = vec![0.0; 4];
+        scratch.auc_weights_into(&[1.0, 4.0, 2.0, 3.0], &mut w).unwrap();
+        let want = [0.0, 61.0, 18.0, 43.0].map(|v: f64| v / 61.0 - 0.5);
+        assert!(w.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-15), "{w:?}");
+        for (m, seed) in [(7, 10), (200, 11), (501, 12)] {
+            let g = gains(m, seed);
+            // ties: scores rounded to a few levels
+            let s: Vec<f64> = gains(m, seed + 100).iter().map(|v| (v * 4.0).round()).collect();
+            let mut w = vec![0.0; m];
+            scratch.auc_weights_into(&s, &mut w).unwrap();
+            let direct = auc(&efficiency_gain(&g, &s).unwrap());
+            let linear = g.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() / m as f64;
+            assert!((direct - linear).abs() < 1e-14, "{m}: {direct} vs {linear}");
+        }
+        assert!(scratch.auc_weights_into(&[], &mut []).is_err());
+        assert!(scratch.auc_weights_into(&[1.0], &mut [0.0, 0.0]).is_err());
     }
 
     #[test]

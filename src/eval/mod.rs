@@ -12,14 +12,20 @@
 //! | [`report`] | the summary as a table, JSON and CSV |
 //! | [`svg`] | the summary as a figure |
 //! | [`shard`] | sharded studies: a subset of the rounds, and merging shards into one outcome |
+//! | [`evaluate`](mod@evaluate) | one router on held-out queries: EG curve and AUC with bootstrap and prediction-powered intervals, usage at a threshold |
+//! | [`bootstrap`] | the percentile bootstrap over queries: parameters, position-derived resample streams, intervals |
+//! | [`ppi`] | the prediction-powered estimate of the EG curve and AUC (gold rows correct a judge) |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
 
+pub mod bootstrap;
 pub mod curves;
+pub mod evaluate;
 mod files;
 pub mod metrics;
 pub mod paired;
+pub mod ppi;
 pub mod progress;
 pub mod report;
 pub mod shard;
@@ -27,6 +33,7 @@ pub mod study;
 pub mod summary;
 pub mod svg;
 
+pub use evaluate::{EvaluateParams, Evaluation, HeldOut, evaluate};
 pub use progress::{NoProgress, Progress};
 pub use study::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study, run_study_with};
 pub use summary::{Round, RouterRound, RouterSummary, StudyOutcome, Summary};

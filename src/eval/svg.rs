@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::eval::curves::{self, AUC_FROM, AUC_TO};
-use crate::eval::summary::Summary;
+use crate::eval::summary::{RouterSummary, Summary};
 
 const W: f64 = 860.0;
 const H: f64 = 620.0;
@@ -68,11 +68,17 @@ fn tick_label(v: f64, step: f64) -> String {
 
 /// The figure for a study summary, as SVG text.
 pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
+    bands_svg(&summary.routers, title, "Efficiency gain (mean, 10-90% band)")
+}
+
+/// The same figure for any curves with bands: each entry's `mean` drawn as its line over the
+/// band from `p10` to `p90` (whatever they hold; `y_label` says what), named by `name`.
+pub fn bands_svg(routers: &[RouterSummary], title: &str, y_label: &str) -> String {
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let window = AUC_FROM..=AUC_TO;
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
-    for r in &summary.routers {
+    for r in routers {
         for i in window.clone() {
             for v in [r.p10[i], r.p90[i], r.mean[i]] {
                 if v.is_finite() {
@@ -145,12 +151,13 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
     );
     let _ = writeln!(
         s,
-        r#"<text x="24" y="{0:.2}" font-size="16" text-anchor="middle" transform="rotate(-90 24 {0:.2})">Efficiency gain (mean, 10-90% band)</text>"#,
-        TOP + ph / 2.0
+        r#"<text x="24" y="{0:.2}" font-size="16" text-anchor="middle" transform="rotate(-90 24 {0:.2})">{1}</text>"#,
+        TOP + ph / 2.0,
+        escape(y_label)
     );
 
     // Bands, then lines on top.
-    for (k, r) in summary.routers.iter().enumerate() {
+    for (k, r) in routers.iter().enumerate() {
         let (color, _) = style(&r.name, k);
         let mut d = String::new();
         for i in window.clone() {
@@ -167,7 +174,7 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
             d.trim_end()
         );
     }
-    for (k, r) in summary.routers.iter().enumerate() {
+    for (k, r) in routers.iter().enumerate() {
         let (color, dash) = style(&r.name, k);
         let mut d = String::new();
         for i in window.clone() {
@@ -186,7 +193,7 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
     // Legend.
     let lx = LEFT + pw + 20.0;
     let _ = writeln!(s, r#"<g id="legend" font-size="14">"#);
-    for (k, r) in summary.routers.iter().enumerate() {
+    for (k, r) in routers.iter().enumerate() {
         let (color, dash) = style(&r.name, k);
         let y = TOP + 14.0 + 26.0 * k as f64;
         let dash = if dash.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{dash}""#) };
