@@ -224,7 +224,11 @@ impl DeltaConfig {
             s.validate()?;
         }
         if self.dr_gold_ridge && self.dr_outcome != DrOutcome::Shift {
-            return Err(Error::param("router", "dr_gold_ridge", "needs dr_outcome = shift (it replaces the shift's constant)"));
+            return Err(Error::param(
+                "router",
+                "dr_gold_ridge",
+                "needs dr_outcome = shift (it replaces the shift's constant)",
+            ));
         }
         Ok(())
     }

@@ -223,9 +223,8 @@ pub fn fit_final_with(
         FinalStage::Fixed(spec) => (spec.clone(), FinalChoice { chosen: spec.name().to_string(), candidates: vec![] }),
         FinalStage::Auto => {
             let mut cands = auto_candidates();
-            let oofs = par::try_map_indexed(cands.len(), |c| {
-                cv_predictions(&cands[c].spec, data.x, data.y, &w, folds, seed)
-            })?;
+            let oofs =
+                par::try_map_indexed(cands.len(), |c| cv_predictions(&cands[c].spec, data.x, data.y, &w, folds, seed))?;
             let losses: Vec<f64> = oofs.iter().map(|p| weighted_mse(data.y, p, &w)).collect();
             let best = match selection {
                 Selection::Argmin => {
@@ -369,7 +368,8 @@ mod tests {
         // y = x_0 + noise: ridge beats the constant by far more than its SE
         let (x, y, folds) = noisy_rows(400, 10, 1.0, 7);
         let (_, c) =
-            fit_final_with(&FinalStage::Auto, Selection::OneSe, TrainSet::new(x.as_ref(), &y), &folds, Seed(1)).unwrap();
+            fit_final_with(&FinalStage::Auto, Selection::OneSe, TrainSet::new(x.as_ref(), &y), &folds, Seed(1))
+                .unwrap();
         assert!(c.chosen.starts_with("ridge"), "{c:?}");
     }
 }

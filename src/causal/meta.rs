@@ -266,8 +266,10 @@ mod tests {
             let a = estimate_delta(method, &rows, &forest, &plain, Seed(3)).unwrap();
             let b = estimate_delta(method, &rows, &forest, &with_cov, Seed(3)).unwrap();
             assert!(a.covariate.is_none() && b.covariate.is_some());
-            let (ra, rb) =
-                (rmse(&a.predict(xt.as_ref()).unwrap(), &delta_test), rmse(&b.predict(xt.as_ref()).unwrap(), &delta_test));
+            let (ra, rb) = (
+                rmse(&a.predict(xt.as_ref()).unwrap(), &delta_test),
+                rmse(&b.predict(xt.as_ref()).unwrap(), &delta_test),
+            );
             assert!(rb < 0.5 * ra && rb < 0.2, "{method:?}: RMSE with covariate {rb}, without {ra}");
             // on the training rows the out-of-fold covariate is used, and gives a fit as good
             let (_, _, _, delta_train) = linear_in_psi(3000, 1);

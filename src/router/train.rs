@@ -233,3 +233,43 @@ pub fn fall_back_warning(selection: crate::causal::Selection) -> String {
     };
     format!("Delta_hat fell back to a constant (a global shift, as mean_shift): no final-stage candidate {rule}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::causal::{DeltaConfig, Selection};
+    use crate::learn::RegressorSpec;
+    use faer::Mat;
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+
+    #[test]
+    fn a_constant_bias_falls_back_to_the_constant_and_says_so() {
+        // gold = x_0 + N, preference = x_0 - 0.5 + N: Delta is the constant 0.5, so every
+        // heterogeneous final stage fits noise; the 1-SE rule keeps the constant and the
+        // diagnostics say that Delta_hat is a global shift
+        let n = 2000;
+        let mut rng = Seed(5).rng();
+        let x = Mat::from_fn(n, 5, |_, _| rng.sample::<f64, _>(StandardNormal));
+        let is_gold: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { 1.0 } else { 0.0 }).collect();
+        let label: Vec<f64> = (0..n)
+            .map(|i| x[(i, 0)] - if is_gold[i] == 1.0 { 0.0 } else { 0.5 } + 0.5 * rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let ridge = RegressorSpec::from_name("ridge").unwrap();
+        let cfg = RouterConfig {
+            learner: ridge.clone(),
+            align: Align::None,
+            delta: DeltaConfig { nuisance: ridge, selection: Selection::OneSe, ..Default::default() },
+            ..Default::default()
+        };
+        let data = RouterData { x: x.as_ref(), is_gold: &is_gold, label: &label, gold_everywhere: None, weights: None };
+        for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
+            let r = train_router(kind, &data, &cfg, Seed(1)).unwrap();
+            let fs = r.diagnostics.final_stage.as_ref().unwrap();
+            assert_eq!(fs.chosen, "constant", "{kind:?}: {fs:?}");
+            assert!(r.diagnostics.warnings.iter().any(|w| w.contains("fell back to a constant")), "{kind:?}");
+            let shift = r.diagnostics.delta_mean.unwrap();
+            assert!((shift - 0.5).abs() < 0.1, "{kind:?}: shift {shift}");
+        }
+    }
+}
