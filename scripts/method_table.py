@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Scenario x router tables of the method suite (scripts/method_suite.sh), paired per round.
 
-usage: scripts/method_table.py OUTROOT [VARIANT ...]
+usage: scripts/method_table.py [--rounds N] OUTROOT [VARIANT ...]
+(--rounds N: use only rounds 0..N-1, e.g. to show 20-round baselines on the variants' 10 rounds)
 
 OUTROOT/baselines/SCENARIO/rounds.csv holds every router (the baselines, all_gold and the default
 meta routers); OUTROOT/VARIANT/SCENARIO/rounds.csv the meta routers of one variant. Rounds pair
@@ -43,8 +44,8 @@ def mean(a, rs):
     return sum(a[r] for r in rs) / len(rs)
 
 
-def table(root, variant):
-    print(f"\n### {variant}\n")
+def table(root, variant, max_rounds=None):
+    print(f"\n### {variant}" + ("" if max_rounds is None else f" (rounds 0..{max_rounds - 1})") + "\n")
     print("| scenario | R | best baseline | router | AUC | vs_best (se) | gap% | vs_default (se) | |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     gaps = {}
@@ -55,6 +56,8 @@ def table(root, variant):
             continue
         base, var = rounds(bp), rounds(vp)
         rs = sorted(set(next(iter(var.values())).keys()) & set(base["all_gold"].keys()))
+        if max_rounds is not None:
+            rs = [r for r in rs if r < max_rounds]
         b = max(BASELINES, key=lambda k: (mean(base[k], rs), -BASELINES.index(k)))
         ab, ag = mean(base[b], rs), mean(base["all_gold"], rs)
         for k in ("meta_r", "meta_dr"):
@@ -73,11 +76,15 @@ def table(root, variant):
 
 
 def main():
-    root = sys.argv[1]
-    variants = sys.argv[2:] or ["baselines"] + sorted(
+    args = sys.argv[1:]
+    max_rounds = None
+    if args[0] == "--rounds":
+        max_rounds, args = int(args[1]), args[2:]
+    root = args[0]
+    variants = args[1:] or ["baselines"] + sorted(
         d for d in os.listdir(root) if d != "baselines" and os.path.isdir(os.path.join(root, d)) and not d.startswith("check"))
     for v in variants:
-        table(root, v)
+        table(root, v, max_rounds)
 
 
 if __name__ == "__main__":
