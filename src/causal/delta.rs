@@ -8,15 +8,18 @@
 //! `paper::estimate_delta` (the authors' reference script). Both take these types; neither
 //! knows who calls it.
 
-use faer::MatRef;
+use std::fmt;
+use std::sync::Arc;
+
+use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::causal::crossfit::Aggregate;
-use crate::causal::final_stage::{FinalChoice, FinalStage};
+use crate::causal::final_stage::{FinalChoice, FinalStage, Selection};
 use crate::causal::nuisance::{DrOutcome, Overlap, Propensity, check_clip};
 use crate::error::{Error, Result};
 use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
-use crate::learn::{RegressorModel, RegressorSpec};
+use crate::learn::{Predict, RegressorModel, RegressorSpec};
 
 /// Which meta-learner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,6 +56,83 @@ pub struct DeltaFit {
     pub rows_kept: Option<usize>,
     /// Clip applied to `Delta_hat` before lifting (paper protocol only).
     pub clip: Option<[f64; 2]>,
+    /// The outcome covariate of the final stage ([`DeltaConfig::outcome_covariate`]): `model`
+    /// takes `[x, covariate(x)]` then.
+    pub covariate: Option<OutcomeCovariate>,
+}
+
+/// The cross-fitted outcome prediction used as an extra final-stage covariate (the last
+/// column of the final stage's design): `m_hat` for the R-learner, `mu0_hat` for the
+/// DR-learner.
+#[derive(Clone)]
+pub struct OutcomeCovariate {
+    /// The out-of-fold predictions on the training rows (what the final stage was fitted on,
+    /// and what lifting the training rows uses).
+    pub oof: Vec<f64>,
+    /// The nuisance refitted on all training rows (R: every row; DR: the preference rows),
+    /// for new rows.
+    pub model: Arc<dyn Predict + Send + Sync>,
+}
+
+impl fmt::Debug for OutcomeCovariate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutcomeCovariate")
+            .field("rows", &self.oof.len())
+            .field("n_features", &self.model.n_features())
+            .finish()
+    }
+}
+
+/// `x` with `c` appended as its last column.
+pub fn with_column(x: MatRef<'_, f64>, c: &[f64]) -> Mat<f64> {
+    let d = x.ncols();
+    Mat::from_fn(x.nrows(), d + 1, |i, j| if j < d { x[(i, j)] } else { c[i] })
+}
+
+impl DeltaFit {
+    /// `Delta_hat` on the rows the estimator was trained on (unclipped), in their order: with
+    /// an outcome covariate, its out-of-fold values.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when `x` is not the training matrix.
+    pub fn predict_train(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        match &self.covariate {
+            None => self.model.predict(x),
+            Some(c) => {
+                if c.oof.len() != x.nrows() {
+                    return Err(Error::shape("Delta_hat training rows", c.oof.len(), x.nrows()));
+                }
+                self.model.predict(with_column(x, &c.oof).as_ref())
+            }
+        }
+    }
+
+    /// `Delta_hat` on new rows (unclipped): with an outcome covariate, the full-data nuisance
+    /// supplies it.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] for the wrong number of columns.
+    pub fn predict(&self, x: MatRef<'_, f64>) -> Result<Vec<f64>> {
+        predict_with_covariate(&self.model, self.covariate.as_ref().map(|c| &*c.model), x)
+    }
+}
+
+/// `model([x, outcome(x)])`, or `model(x)` without an outcome model.
+///
+/// # Errors
+/// [`Error::Shape`] for the wrong number of columns.
+pub fn predict_with_covariate(
+    model: &RegressorModel,
+    outcome: Option<&(dyn Predict + Send + Sync)>,
+    x: MatRef<'_, f64>,
+) -> Result<Vec<f64>> {
+    match outcome {
+        None => model.predict(x),
+        Some(m) => {
+            let c = m.predict(x)?;
+            model.predict(with_column(x, &c).as_ref())
+        }
+    }
 }
 
 /// The default nuisance learner: the paper's random forest (100 trees, `max_depth` 20,
@@ -69,7 +149,12 @@ pub fn default_nuisance() -> RegressorSpec {
 /// How the cross-fitted `Delta_hat` is estimated.
 ///
 /// Defaults: `nuisance` = [`default_nuisance`], `propensity` = `Known`, `n_folds` = 5,
-/// `repeats` = 1, `aggregate` = `Mean`, `final_stage` = `Auto`, `dr_outcome` = `Shift`.
+/// `repeats` = 1, `aggregate` = `Mean`, `final_stage` = `Auto`, `dr_outcome` = `Shift`,
+/// `outcome_covariate` = false, `selection` = `Argmin`, `dr_gold_ridge` = false.
+///
+/// The last three fields are the candidate improvements of issue 11, off by default until
+/// measured (STATISTICS.md); they carry `#[serde(default)]` so configurations saved before them
+/// still load.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeltaConfig {
     /// The outcome nuisances `m`, `mu0`, `mu1` (and the paper protocol's propensity regressor).
@@ -86,6 +171,19 @@ pub struct DeltaConfig {
     pub final_stage: FinalStage,
     /// How `mu1` is formed in the DR-learner.
     pub dr_outcome: DrOutcome,
+    /// Adds the cross-fitted outcome prediction (`m_hat` for R, `mu0_hat` for DR) as the last
+    /// covariate of the final stage, so one coefficient absorbs a misaligned scale
+    /// (`(1 - s/c) psi` in the bias); new rows get it from the nuisance refitted on all rows.
+    #[serde(default)]
+    pub outcome_covariate: bool,
+    /// How [`FinalStage::Auto`] picks its candidate.
+    #[serde(default)]
+    pub selection: Selection,
+    /// DR-learner only, with `dr_outcome` = `Shift`: `mu1 = mu0 + g(x)` with `g` a ridge
+    /// regression (alpha by leave-one-out) of the gold rows' residuals `o - mu0_hat`, fitted in
+    /// each fold on the other folds' gold rows, instead of `mu0 + b`.
+    #[serde(default)]
+    pub dr_gold_ridge: bool,
 }
 
 impl Default for DeltaConfig {
@@ -98,6 +196,9 @@ impl Default for DeltaConfig {
             aggregate: Aggregate::Mean,
             final_stage: FinalStage::Auto,
             dr_outcome: DrOutcome::Shift,
+            outcome_covariate: false,
+            selection: Selection::Argmin,
+            dr_gold_ridge: false,
         }
     }
 }
@@ -121,6 +222,13 @@ impl DeltaConfig {
         }
         if let FinalStage::Fixed(s) = &self.final_stage {
             s.validate()?;
+        }
+        if self.dr_gold_ridge && self.dr_outcome != DrOutcome::Shift {
+            return Err(Error::param(
+                "router",
+                "dr_gold_ridge",
+                "needs dr_outcome = shift (it replaces the shift's constant)",
+            ));
         }
         Ok(())
     }

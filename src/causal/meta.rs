@@ -9,16 +9,31 @@
 //! and the final stage ([`crate::causal::final_stage`]) fitted on the R-learner's weighted
 //! pseudo-outcomes or the DR-learner's AIPW pseudo-outcomes, with its cross-validation on the
 //! repeat-0 folds.
+//!
+//! Options (each off by default, see [`DeltaConfig`]): `outcome_covariate` appends the
+//! aggregated out-of-fold `m_hat` (R) or `mu0_hat` (DR) to the final stage's features and
+//! refits that nuisance on all rows (R) or the preference rows (DR) with
+//! `seed.indexed(NUISANCE_OUTCOME, u64::MAX)` (no fold uses that index) for new rows;
+//! `dr_gold_ridge` replaces the shift `b` of `mu1 = mu0 + b` by a ridge fit `g(x)` of the
+//! gold residuals `o - mu0_hat` on the other folds' gold rows (alpha by leave-one-out over
+//! the ridge's default grid), so `mu1 - mu0` carries heterogeneity instead of only the
+//! `t (o - mu1) / e` correction; `selection` picks the final stage's selection rule.
 
-use crate::causal::crossfit::{aggregate, out_of_fold};
-use crate::causal::delta::{DeltaConfig, DeltaFit, Method, PooledRows};
+use std::sync::Arc;
+
+use crate::causal::crossfit::{aggregate, out_of_fold, per_fold};
+use crate::causal::delta::{DeltaConfig, DeltaFit, Method, OutcomeCovariate, PooledRows, with_column};
 use crate::causal::drlearner::dr_pseudo;
-use crate::causal::final_stage::fit_final;
+use crate::causal::final_stage::fit_final_with;
 use crate::causal::folds::{Folds, stratified};
+use crate::causal::learner::fit_rows;
 use crate::causal::nuisance::{self, Overlap, Propensity};
 use crate::causal::rlearner::r_stage;
 use crate::error::Result;
-use crate::learn::{Regressor, TrainSet};
+use crate::learn::linear::RidgeParams;
+use crate::learn::linear::ridge::default_alpha_grid;
+use crate::learn::{Predict, Regressor, RegressorModel, TrainSet};
+use crate::linalg::select::select_rows;
 use crate::rng::{Seed, stream};
 
 /// The out-of-fold nuisances of one repeat: the propensity `e(x)` and the method's outcome
@@ -92,6 +107,61 @@ fn cross_fit<O>(
     Ok(Repeats { runs, folds0 })
 }
 
+/// `mu0 + g(x)`: `g` a ridge fit (alpha by leave-one-out) of the gold residuals `o - mu0`,
+/// in each fold on the other folds' gold rows (see the module docs).
+fn gold_ridge_mu1(
+    x: faer::MatRef<'_, f64>,
+    o: &[f64],
+    t: &[f64],
+    w: Option<&[f64]>,
+    mu0: &[f64],
+    folds: &Folds,
+) -> Result<Vec<f64>> {
+    let resid: Vec<f64> = o.iter().zip(mu0).map(|(o, m)| o - m).collect();
+    let spec = RidgeParams { alphas: Some(default_alpha_grid()), ..Default::default() };
+    let mut cols = per_fold(folds, 1, |_, train, test| {
+        let gold: Vec<usize> = train.iter().copied().filter(|&i| t[i] == 1.0).collect();
+        let g = fit_rows(&spec, x, &resid, w, &gold, Seed(0))?;
+        let pred = g.predict(select_rows(x, test).as_ref())?;
+        Ok(vec![test.iter().zip(pred).map(|(&i, gi)| mu0[i] + gi).collect()])
+    })?;
+    Ok(cols.swap_remove(0))
+}
+
+/// The outcome covariate: `oof` and `N` refitted on the rows `idx` for new rows.
+fn outcome_covariate<N: Regressor>(
+    learner: &N,
+    data: TrainSet<'_>,
+    idx: &[usize],
+    oof: Vec<f64>,
+    seed: Seed,
+) -> Result<OutcomeCovariate>
+where
+    N::Model: 'static,
+{
+    let model = fit_rows(learner, data.x, data.y, data.weights, idx, seed.indexed(stream::NUISANCE_OUTCOME, u64::MAX))?;
+    Ok(OutcomeCovariate { oof, model: Arc::new(model) })
+}
+
+/// Fits the final stage on `x` (with the covariate appended when there is one).
+fn final_stage(
+    cfg: &DeltaConfig,
+    x: faer::MatRef<'_, f64>,
+    y: &[f64],
+    weights: Option<&[f64]>,
+    covariate: Option<&OutcomeCovariate>,
+    folds: &Folds,
+    seed: Seed,
+) -> Result<(RegressorModel, crate::causal::final_stage::FinalChoice)> {
+    match covariate {
+        None => fit_final_with(&cfg.final_stage, cfg.selection, TrainSet { x, y, weights }, folds, seed),
+        Some(c) => {
+            let xa = with_column(x, &c.oof);
+            fit_final_with(&cfg.final_stage, cfg.selection, TrainSet { x: xa.as_ref(), y, weights }, folds, seed)
+        }
+    }
+}
+
 /// Estimates `Delta_hat` with cross-fitted nuisances (see the module docs).
 ///
 /// # Errors
@@ -102,10 +172,13 @@ pub fn estimate_delta<N: Regressor>(
     nuisance_learner: &N,
     cfg: &DeltaConfig,
     seed: Seed,
-) -> Result<DeltaFit> {
+) -> Result<DeltaFit>
+where
+    N::Model: 'static,
+{
     let PooledRows { x, t, o, w } = *rows;
     let data = TrainSet { x, y: o, weights: w };
-    let (model, choice, overlap) = match method {
+    let (model, choice, overlap, covariate) = match method {
         Method::R => {
             let reps = cross_fit(rows, cfg, seed, |folds, base| {
                 out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
@@ -113,22 +186,94 @@ pub fn estimate_delta<N: Regressor>(
             let (e, overlap) = reps.propensity(cfg)?;
             let m = reps.aggregate(cfg, |r| &r.outcome)?;
             let stage = r_stage(o, &m, t, &e, w)?;
-            let train = TrainSet::weighted(x, &stage.pseudo, &stage.weights);
-            let (model, choice) = fit_final(&cfg.final_stage, train, &reps.folds0, seed)?;
-            (model, choice, overlap)
+            let covariate = if cfg.outcome_covariate {
+                let all: Vec<usize> = (0..x.nrows()).collect();
+                Some(outcome_covariate(nuisance_learner, data, &all, m, seed)?)
+            } else {
+                None
+            };
+            let (model, choice) =
+                final_stage(cfg, x, &stage.pseudo, Some(&stage.weights), covariate.as_ref(), &reps.folds0, seed)?;
+            (model, choice, overlap, covariate)
         }
         Method::Dr => {
             let reps = cross_fit(rows, cfg, seed, |folds, base| {
                 let (mu0, mu1) = nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?;
+                let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
                 Ok(ArmOutcomes { mu0, mu1 })
             })?;
             let (e, overlap) = reps.propensity(cfg)?;
             let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
             let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
             let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
-            let (model, choice) = fit_final(&cfg.final_stage, TrainSet { x, y: &phi, weights: w }, &reps.folds0, seed)?;
-            (model, choice, overlap)
+            let covariate = if cfg.outcome_covariate {
+                let pref: Vec<usize> = (0..x.nrows()).filter(|&i| t[i] != 1.0).collect();
+                Some(outcome_covariate(nuisance_learner, data, &pref, mu0, seed)?)
+            } else {
+                None
+            };
+            let (model, choice) = final_stage(cfg, x, &phi, w, covariate.as_ref(), &reps.folds0, seed)?;
+            (model, choice, overlap, covariate)
         }
     };
-    Ok(DeltaFit { model, choice, overlap: Some(overlap), rows_kept: None, clip: None })
+    Ok(DeltaFit { model, choice, overlap: Some(overlap), rows_kept: None, clip: None, covariate })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::causal::final_stage::FinalStage;
+    use crate::learn::RegressorSpec;
+    use faer::Mat;
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+
+    /// Pooled rows whose bias is linear in a non-linear psi: `psi = sin(2 x_0) + cos(2 x_1)`,
+    /// `delta = 0.5 psi + 0.2`, gold `o = psi + 0.3 N`, preference `o = psi - delta + 0.3 N`,
+    /// a 20% gold share at random. Returns `(x, t, o, delta)`.
+    fn linear_in_psi(n: usize, seed: u64) -> (Mat<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut rng = Seed(seed).rng();
+        let x = Mat::from_fn(n, 2, |_, _| rng.sample::<f64, _>(StandardNormal));
+        let psi: Vec<f64> = (0..n).map(|i| (2.0 * x[(i, 0)]).sin() + (2.0 * x[(i, 1)]).cos()).collect();
+        let delta: Vec<f64> = psi.iter().map(|p| 0.5 * p + 0.2).collect();
+        let t: Vec<f64> = (0..n).map(|_| if rng.random::<f64>() < 0.2 { 1.0 } else { 0.0 }).collect();
+        let o: Vec<f64> = (0..n)
+            .map(|i| {
+                let noise = 0.3 * rng.sample::<f64, _>(StandardNormal);
+                if t[i] == 1.0 { psi[i] + noise } else { psi[i] - delta[i] + noise }
+            })
+            .collect();
+        (x, t, o, delta)
+    }
+
+    fn rmse(a: &[f64], b: &[f64]) -> f64 {
+        (a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f64>() / a.len() as f64).sqrt()
+    }
+
+    #[test]
+    fn the_outcome_covariate_recovers_a_bias_linear_in_a_nonlinear_psi() {
+        // the ridge final stage cannot represent delta from x (sin, cos), but delta is linear in
+        // m(x) (R) and in mu0(x) = psi - delta (DR): with the covariate one coefficient fits it
+        let (x, t, o, _) = linear_in_psi(3000, 1);
+        let (xt, _, _, delta_test) = linear_in_psi(1000, 2);
+        let rows = PooledRows { x: x.as_ref(), t: &t, o: &o, w: None };
+        let mut forest = RegressorSpec::from_name("rf").unwrap();
+        forest.set_params(&["n_estimators=50", "min_samples_leaf=5"]).unwrap();
+        let ridge = FinalStage::Fixed(RegressorSpec::from_name("ridge").unwrap());
+        for method in [Method::R, Method::Dr] {
+            let plain = DeltaConfig { final_stage: ridge.clone(), ..Default::default() };
+            let with_cov = DeltaConfig { outcome_covariate: true, ..plain.clone() };
+            let a = estimate_delta(method, &rows, &forest, &plain, Seed(3)).unwrap();
+            let b = estimate_delta(method, &rows, &forest, &with_cov, Seed(3)).unwrap();
+            assert!(a.covariate.is_none() && b.covariate.is_some());
+            let (ra, rb) = (
+                rmse(&a.predict(xt.as_ref()).unwrap(), &delta_test),
+                rmse(&b.predict(xt.as_ref()).unwrap(), &delta_test),
+            );
+            assert!(rb < 0.5 * ra && rb < 0.2, "{method:?}: RMSE with covariate {rb}, without {ra}");
+            // on the training rows the out-of-fold covariate is used, and gives a fit as good
+            let (_, _, _, delta_train) = linear_in_psi(3000, 1);
+            assert!(rmse(&b.predict_train(x.as_ref()).unwrap(), &delta_train) < 0.2);
+        }
+    }
 }

@@ -34,6 +34,6 @@ pub mod rlearner;
 
 pub use align::{Align, Alignment};
 pub use crossfit::Aggregate;
-pub use delta::{DeltaConfig, DeltaFit, Method, PooledRows, default_nuisance};
-pub use final_stage::{FinalChoice, FinalStage};
+pub use delta::{DeltaConfig, DeltaFit, Method, OutcomeCovariate, PooledRows, default_nuisance};
+pub use final_stage::{FinalChoice, FinalStage, Selection};
 pub use nuisance::{DrOutcome, Overlap, Propensity, default_propensity_classifier};

@@ -110,6 +110,7 @@ pub fn estimate_delta<N: Regressor>(
         overlap: Some(overlap(&e_raw, lo)),
         rows_kept: Some(keep.len()),
         clip: Some(DELTA_CLIP),
+        covariate: None,
     })
 }
 

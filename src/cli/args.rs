@@ -16,7 +16,9 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
 
 use crate::causal::nuisance::DEFAULT_CLIP;
-use crate::causal::{Aggregate, Align, DeltaConfig, DrOutcome, FinalStage, Propensity, default_propensity_classifier};
+use crate::causal::{
+    Aggregate, Align, DeltaConfig, DrOutcome, FinalStage, Propensity, Selection, default_propensity_classifier,
+};
 use crate::error::{Error, Result};
 use crate::learn::{ClassifierSpec, RegressorSpec};
 use crate::router::{Protocol, RouterConfig};
@@ -211,6 +213,24 @@ impl From<DrOutcomeArg> for DrOutcome {
     }
 }
 
+/// `--final-select`: how the Auto final stage picks its candidate (maps to [`Selection`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SelectionArg {
+    /// The lowest cross-validated loss.
+    Argmin,
+    /// The simplest candidate within one paired standard error of the lowest loss.
+    OneSe,
+}
+
+impl From<SelectionArg> for Selection {
+    fn from(s: SelectionArg) -> Self {
+        match s {
+            SelectionArg::Argmin => Selection::Argmin,
+            SelectionArg::OneSe => Selection::OneSe,
+        }
+    }
+}
+
 /// How routers are trained (`fit`, `study`); [`RouterArgs::config`] turns them into a
 /// [`RouterConfig`].
 #[derive(Debug, Args)]
@@ -265,6 +285,17 @@ pub struct RouterArgs {
     /// the curves).
     #[arg(long, value_enum, default_value_t = ProtocolArg::Crossfit)]
     pub protocol: ProtocolArg,
+    /// How the `auto` final stage picks its candidate.
+    #[arg(long, value_enum, default_value_t = SelectionArg::Argmin)]
+    pub final_select: SelectionArg,
+    /// Add the cross-fitted outcome prediction (m_hat for meta_r, mu0_hat for meta_dr) as a
+    /// covariate of the final stage (new rows get it from the nuisance refitted on all rows).
+    #[arg(long)]
+    pub outcome_covariate: bool,
+    /// meta_dr with `--dr-outcome shift`: mu1 = mu0 + g(x), g a ridge fit (alpha by
+    /// leave-one-out) of the gold residuals in each fold, instead of mu0 + a constant.
+    #[arg(long)]
+    pub dr_gold_ridge: bool,
 }
 
 /// A router learner by name (`None`: the default forest) with `params` applied and checked.
@@ -313,7 +344,7 @@ impl RouterArgs {
             spec.set_params(&self.final_params)?;
             FinalStage::Fixed(spec)
         };
-        Ok(RouterConfig {
+        let mut cfg = RouterConfig {
             learner,
             align: self.align.into(),
             protocol: self.protocol.into(),
@@ -325,8 +356,13 @@ impl RouterArgs {
                 aggregate: self.aggregate.into(),
                 final_stage,
                 dr_outcome: self.dr_outcome.into(),
+                ..Default::default()
             },
             ..Default::default()
-        })
+        };
+        cfg.delta.selection = self.final_select.into();
+        cfg.delta.outcome_covariate = self.outcome_covariate;
+        cfg.delta.dr_gold_ridge = self.dr_gold_ridge;
+        Ok(cfg)
     }
 }

@@ -4,10 +4,13 @@
 //! Saved router files embed [`Diagnostics`] and a [`crate::router::RouterKind`]: their fields
 //! and order are part of the file format.
 
+use std::sync::Arc;
+
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 use crate::causal::align::Alignment;
+use crate::causal::delta::predict_with_covariate;
 use crate::causal::final_stage::FinalChoice;
 use crate::causal::nuisance::Overlap;
 use crate::error::Result;
@@ -52,6 +55,22 @@ pub struct FittedRouter<M> {
     pub delta_clip: Option<[f64; 2]>,
     /// What happened in training.
     pub diagnostics: Diagnostics,
+    /// With an outcome covariate in the final stage (`DeltaConfig::outcome_covariate`): the
+    /// full-data outcome nuisance whose prediction `delta` takes as its last column. Not
+    /// serialised (a user-defined nuisance need not be); a deserialised router has none.
+    #[serde(skip)]
+    pub delta_covariate: Option<DeltaCovariate>,
+}
+
+/// The outcome nuisance behind an outcome covariate of `Delta_hat` (see
+/// [`FittedRouter::delta_covariate`]).
+#[derive(Clone)]
+pub struct DeltaCovariate(pub Arc<dyn Predict + Send + Sync>);
+
+impl std::fmt::Debug for DeltaCovariate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DeltaCovariate({} features)", self.0.n_features())
+    }
 }
 
 /// A trained router whose psi model comes from the run-time learner spec.
@@ -73,7 +92,7 @@ impl<M: Predict> FittedRouter<M> {
     /// [`crate::Error::Shape`] for the wrong number of columns.
     pub fn predict_delta(&self, x: MatRef<'_, f64>) -> Result<Option<Vec<f64>>> {
         let Some(d) = &self.delta else { return Ok(None) };
-        let mut v = d.predict(x)?;
+        let mut v = predict_with_covariate(d, self.delta_covariate.as_ref().map(|c| &*c.0), x)?;
         if let Some([lo, hi]) = self.delta_clip {
             v.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
         }

@@ -25,12 +25,12 @@ use crate::causal::learner::fit_rows;
 use crate::causal::{meta, paper};
 use crate::error::{Error, Result};
 use crate::learn::constant::ConstantModel;
-use crate::learn::{Predict, Regressor, RegressorModel, check};
+use crate::learn::{Regressor, RegressorModel, check};
 use crate::linalg::select::{gather, gather_opt};
 use crate::linalg::stats;
 use crate::rng::{Seed, stream};
 use crate::router::config::{Protocol, RouterConfig};
-use crate::router::fitted::{Diagnostics, FittedRouter, TrainedRouter};
+use crate::router::fitted::{DeltaCovariate, Diagnostics, FittedRouter, TrainedRouter};
 use crate::router::kind::RouterKind;
 
 /// Training data of a router: one label per row, its source given by `is_gold`.
@@ -119,7 +119,10 @@ pub fn train_router_with<L: Regressor, N: Regressor>(
     nuisance: &N,
     cfg: &RouterConfig,
     seed: Seed,
-) -> Result<FittedRouter<L::Model>> {
+) -> Result<FittedRouter<L::Model>>
+where
+    N::Model: 'static,
+{
     cfg.validate()?;
     let (gold, pref) = validate_data(data)?;
     let n = data.x.nrows();
@@ -173,6 +176,7 @@ pub fn train_router_with<L: Regressor, N: Regressor>(
     let psi_seed = seed.child(stream::ROUTER);
     let all: Vec<usize> = (0..n).collect();
 
+    let mut delta_covariate = None;
     let (psi, delta, delta_clip) = match kind {
         RouterKind::GoldOnly => (fit_rows(learner, data.x, &o, w, &gold, psi_seed)?, None, None),
         RouterKind::PrefOnly => (fit_rows(learner, data.x, &o, w, &pref, psi_seed)?, None, None),
@@ -197,12 +201,15 @@ pub fn train_router_with<L: Regressor, N: Regressor>(
                 Protocol::CrossFit => meta::estimate_delta(method, &rows, nuisance, &cfg.delta, seed)?,
                 Protocol::Paper => paper::estimate_delta(method, &rows, nuisance, seed)?,
             };
-            let mut d = fit.model.predict(data.x)?;
+            let mut d = fit.predict_train(data.x)?;
             if let Some([lo, hi]) = fit.clip {
                 d.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
             }
             let lifted: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { o[i] } else { o[i] + d[i] }).collect();
             diagnostics.delta_mean = Some(stats::mean(&gather(&d, &pref), pref_w.as_deref()));
+            if fit.choice.chosen == "constant" && !fit.choice.candidates.is_empty() {
+                diagnostics.warnings.push(fall_back_warning(cfg.delta.selection));
+            }
             diagnostics.final_stage = Some(fit.choice);
             if let Some(ov) = &fit.overlap {
                 diagnostics.warnings.extend(ov.warning.iter().cloned());
@@ -210,8 +217,59 @@ pub fn train_router_with<L: Regressor, N: Regressor>(
             diagnostics.overlap = fit.overlap;
             diagnostics.rows_kept = fit.rows_kept;
             let model = fit_rows(learner, data.x, &lifted, Some(&psi_w), &all, psi_seed)?;
+            delta_covariate = fit.covariate.map(|c| DeltaCovariate(c.model));
             (model, Some(fit.model), fit.clip)
         }
     };
-    Ok(FittedRouter { kind, psi, scale: c, delta, delta_clip, diagnostics })
+    Ok(FittedRouter { kind, psi, scale: c, delta, delta_clip, diagnostics, delta_covariate })
+}
+
+/// The warning of a meta-router whose selected final stage is the constant: `Delta_hat` is a
+/// global shift, i.e. the router is `mean_shift` with a cross-fitted shift.
+pub fn fall_back_warning(selection: crate::causal::Selection) -> String {
+    let rule = match selection {
+        crate::causal::Selection::Argmin => "had a lower cross-validated loss than the constant",
+        crate::causal::Selection::OneSe => "beat the constant by more than one paired standard error",
+    };
+    format!("Delta_hat fell back to a constant (a global shift, as mean_shift): no final-stage candidate {rule}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::causal::{DeltaConfig, Selection};
+    use crate::learn::RegressorSpec;
+    use faer::Mat;
+    use rand::RngExt;
+    use rand_distr::StandardNormal;
+
+    #[test]
+    fn a_constant_bias_falls_back_to_the_constant_and_says_so() {
+        // gold = x_0 + N, preference = x_0 - 0.5 + N: Delta is the constant 0.5, so every
+        // heterogeneous final stage fits noise; the 1-SE rule keeps the constant and the
+        // diagnostics say that Delta_hat is a global shift
+        let n = 2000;
+        let mut rng = Seed(5).rng();
+        let x = Mat::from_fn(n, 5, |_, _| rng.sample::<f64, _>(StandardNormal));
+        let is_gold: Vec<f64> = (0..n).map(|i| if i % 7 == 0 { 1.0 } else { 0.0 }).collect();
+        let label: Vec<f64> = (0..n)
+            .map(|i| x[(i, 0)] - if is_gold[i] == 1.0 { 0.0 } else { 0.5 } + 0.5 * rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        let ridge = RegressorSpec::from_name("ridge").unwrap();
+        let cfg = RouterConfig {
+            learner: ridge.clone(),
+            align: Align::None,
+            delta: DeltaConfig { nuisance: ridge, selection: Selection::OneSe, ..Default::default() },
+            ..Default::default()
+        };
+        let data = RouterData { x: x.as_ref(), is_gold: &is_gold, label: &label, gold_everywhere: None, weights: None };
+        for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
+            let r = train_router(kind, &data, &cfg, Seed(1)).unwrap();
+            let fs = r.diagnostics.final_stage.as_ref().unwrap();
+            assert_eq!(fs.chosen, "constant", "{kind:?}: {fs:?}");
+            assert!(r.diagnostics.warnings.iter().any(|w| w.contains("fell back to a constant")), "{kind:?}");
+            let shift = r.diagnostics.delta_mean.unwrap();
+            assert!((shift - 0.5).abs() < 0.1, "{kind:?}: shift {shift}");
+        }
+    }
 }
