@@ -5,6 +5,10 @@
 //! * R: `m` out of fold, `e` known or out of fold;
 //! * DR: `(mu0, mu1)` out of fold ([`crate::causal::nuisance::outcomes_by_arm`]), `e` likewise.
 //!
+//! With `nuisance_fit = Oob` each out-of-fold nuisance is replaced by its out-of-bag
+//! counterpart ([`crate::causal::oob`]: one forest per nuisance and repeat); the folds are still
+//! drawn, for the final stage and for rows that no tree left out.
+//!
 //! Repeats are aggregated per row (mean or median), the propensity clipped after aggregation,
 //! and the final stage ([`crate::causal::final_stage`]) fitted on the R-learner's weighted
 //! pseudo-outcomes or the DR-learner's AIPW pseudo-outcomes, with its cross-validation on the
@@ -16,6 +20,7 @@ use crate::causal::drlearner::dr_pseudo;
 use crate::causal::final_stage::fit_final;
 use crate::causal::folds::{Folds, stratified};
 use crate::causal::nuisance::{self, Overlap, Propensity};
+use crate::causal::oob::{self, NuisanceFit};
 use crate::causal::rlearner::r_stage;
 use crate::error::Result;
 use crate::learn::{Regressor, TrainSet};
@@ -79,7 +84,10 @@ fn cross_fit<O>(
     for r in 0..cfg.repeats {
         let folds = stratified(t, cfg.n_folds, seed, r)?;
         let base = if r == 0 { seed } else { seed.indexed(stream::REPEAT, r as u64) };
-        let e = nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?;
+        let e = match cfg.nuisance_fit {
+            NuisanceFit::CrossFit => nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?,
+            NuisanceFit::Oob => oob::propensity(&cfg.propensity, x, t, w, &folds, base)?,
+        };
         runs.push(Repeat { e, outcome: outcome(&folds, base)? });
         if r == 0 {
             folds0 = Some(folds);
@@ -107,8 +115,13 @@ pub fn estimate_delta<N: Regressor>(
     let data = TrainSet { x, y: o, weights: w };
     let (model, choice, overlap) = match method {
         Method::R => {
-            let reps = cross_fit(rows, cfg, seed, |folds, base| {
-                out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
+            let reps = cross_fit(rows, cfg, seed, |folds, base| match cfg.nuisance_fit {
+                NuisanceFit::CrossFit => {
+                    out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
+                }
+                NuisanceFit::Oob => {
+                    oob::out_of_bag(nuisance_learner, data, None, folds, base, (stream::NUISANCE_OUTCOME, 0))
+                }
             })?;
             let (e, overlap) = reps.propensity(cfg)?;
             let m = reps.aggregate(cfg, |r| &r.outcome)?;
@@ -119,7 +132,12 @@ pub fn estimate_delta<N: Regressor>(
         }
         Method::Dr => {
             let reps = cross_fit(rows, cfg, seed, |folds, base| {
-                let (mu0, mu1) = nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?;
+                let (mu0, mu1) = match cfg.nuisance_fit {
+                    NuisanceFit::CrossFit => {
+                        nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?
+                    }
+                    NuisanceFit::Oob => oob::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?,
+                };
                 Ok(ArmOutcomes { mu0, mu1 })
             })?;
             let (e, overlap) = reps.propensity(cfg)?;
