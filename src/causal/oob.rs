@@ -233,9 +233,7 @@ pub fn propensity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::causal::delta::{DeltaConfig, Method, PooledRows};
     use crate::causal::folds::stratified;
-    use crate::causal::meta::estimate_delta;
     use crate::learn::forest::RandomForestRegressorParams;
     use crate::learn::{ClassifierSpec, RegressorSpec};
     use faer::Mat;
@@ -373,42 +371,5 @@ mod tests {
             nuisance::propensity(&logit, x.as_ref(), &t, None, &folds, Seed(6)).unwrap()
         );
         assert_eq!(propensity(&Propensity::Known, x.as_ref(), &t, None, &folds, Seed(6)).unwrap(), vec![0.2; 500]);
-    }
-
-    #[test]
-    fn estimates_with_oob_nuisances_are_bit_identical_for_any_thread_count() {
-        let n = 600;
-        let mut rng = Seed(3).rng();
-        let x = Mat::from_fn(n, 3, |_, _| rng.random::<f64>());
-        let t: Vec<f64> = (0..n).map(|i| f64::from(i % 6 == 0)).collect();
-        let o: Vec<f64> = (0..n).map(|i| x[(i, 0)] + t[i] * 0.5 * x[(i, 1)] + 0.1 * rng.random::<f64>()).collect();
-        let rows = PooledRows { x: x.as_ref(), t: &t, o: &o, w: None };
-        let nuisance = RegressorSpec::RandomForest(rf(20));
-        let cfg = DeltaConfig {
-            nuisance: nuisance.clone(),
-            nuisance_fit: NuisanceFit::Oob,
-            propensity: Propensity::estimated(ClassifierSpec::from_name("rfc").unwrap()),
-            repeats: 2,
-            ..Default::default()
-        };
-        let run = |k: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
-            pool.install(|| {
-                let mut bits = Vec::new();
-                for method in [Method::R, Method::Dr] {
-                    let fit = estimate_delta(method, &rows, &nuisance, &cfg, Seed(11)).unwrap();
-                    bits.extend(fit.model.predict(x.as_ref()).unwrap().iter().map(|v| v.to_bits()));
-                }
-                bits
-            })
-        };
-        let one = run(1);
-        assert_eq!(one, run(2));
-        assert_eq!(one, run(8));
-        // and it is not the cross-fitted estimate
-        let cf = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.clone() };
-        let fit = estimate_delta(Method::R, &rows, &nuisance, &cf, Seed(11)).unwrap();
-        let bits: Vec<u64> = fit.model.predict(x.as_ref()).unwrap().iter().map(|v| v.to_bits()).collect();
-        assert_ne!(bits, one[..n]);
     }
 }
