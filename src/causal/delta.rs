@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::causal::crossfit::Aggregate;
 use crate::causal::final_stage::{FinalChoice, FinalStage, Selection};
 use crate::causal::nuisance::{DrOutcome, Overlap, Propensity, check_clip};
+use crate::causal::oob::{self, NuisanceFit};
 use crate::error::{Error, Result};
 use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
 use crate::learn::{Predict, RegressorModel, RegressorSpec};
@@ -150,11 +151,12 @@ pub fn default_nuisance() -> RegressorSpec {
 ///
 /// Defaults: `nuisance` = [`default_nuisance`], `propensity` = `Known`, `n_folds` = 5,
 /// `repeats` = 1, `aggregate` = `Mean`, `final_stage` = `Auto`, `dr_outcome` = `Shift`,
-/// `outcome_covariate` = false, `selection` = `Argmin`, `dr_gold_ridge` = false.
+/// `nuisance_fit` = `CrossFit`, `outcome_covariate` = false, `selection` = `Argmin`,
+/// `dr_gold_ridge` = false.
 ///
 /// The last three fields are the candidate improvements of issue 11, off by default until
-/// measured (STATISTICS.md); they carry `#[serde(default)]` so configurations saved before them
-/// still load.
+/// measured (STATISTICS.md); they and `nuisance_fit` carry `#[serde(default)]` so
+/// configurations saved before them still load.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeltaConfig {
     /// The outcome nuisances `m`, `mu0`, `mu1` (and the paper protocol's propensity regressor).
@@ -171,6 +173,12 @@ pub struct DeltaConfig {
     pub final_stage: FinalStage,
     /// How `mu1` is formed in the DR-learner.
     pub dr_outcome: DrOutcome,
+    /// How the nuisances are made out of sample: `K`-fold cross-fitting over `n_folds` folds
+    /// (the default) or out of bag for a bagged forest nuisance (see [`crate::causal::oob`];
+    /// the folds still serve the final stage's cross-validation). Absent from older
+    /// configuration files, where it reads as `CrossFit`.
+    #[serde(default)]
+    pub nuisance_fit: NuisanceFit,
     /// Adds the cross-fitted outcome prediction (`m_hat` for R, `mu0_hat` for DR) as the last
     /// covariate of the final stage, so one coefficient absorbs a misaligned scale
     /// (`(1 - s/c) psi` in the bias); new rows get it from the nuisance refitted on all rows.
@@ -196,6 +204,7 @@ impl Default for DeltaConfig {
             aggregate: Aggregate::Mean,
             final_stage: FinalStage::Auto,
             dr_outcome: DrOutcome::Shift,
+            nuisance_fit: NuisanceFit::CrossFit,
             outcome_covariate: false,
             selection: Selection::Argmin,
             dr_gold_ridge: false,
@@ -207,9 +216,13 @@ impl DeltaConfig {
     /// Checks every field's domain (learner parameters included).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] naming the field.
+    /// [`Error::InvalidParam`] naming the field; for `nuisance_fit = Oob`, naming the nuisance
+    /// learner when it is not a random forest with bootstrap ([`oob::check_learner`]).
     pub fn validate(&self) -> Result<()> {
         self.nuisance.validate()?;
+        if self.nuisance_fit == NuisanceFit::Oob {
+            oob::check_learner(&self.nuisance)?;
+        }
         if self.n_folds < 2 {
             return Err(Error::param("router", "n_folds", format!("must be >= 2, got {}", self.n_folds)));
         }
@@ -244,5 +257,25 @@ mod tests {
         named.set_params(&["n_estimators=100", "max_depth=20", "max_features=sqrt"]).unwrap();
         assert_eq!(format!("{:?}", default_nuisance()), format!("{named:?}"));
         DeltaConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn oob_needs_a_bagged_forest_and_old_configs_read_as_crossfit() {
+        let oob = DeltaConfig { nuisance_fit: NuisanceFit::Oob, ..Default::default() };
+        oob.validate().unwrap();
+        let ridge = DeltaConfig { nuisance: RegressorSpec::from_name("ridge").unwrap(), ..oob.clone() };
+        let e = ridge.validate().unwrap_err().to_string();
+        assert!(e.contains("nuisance_fit") && e.contains("ridge"), "{e}");
+        let mut no_boot = oob.nuisance.clone();
+        no_boot.set_params(&["bootstrap=false"]).unwrap();
+        let e = DeltaConfig { nuisance: no_boot, ..oob.clone() }.validate().unwrap_err().to_string();
+        assert!(e.contains("nuisance_fit") && e.contains("bootstrap=false"), "{e}");
+        // a configuration written before the field existed
+        let mut v = serde_json::to_value(DeltaConfig::default()).unwrap();
+        v.as_object_mut().unwrap().remove("nuisance_fit");
+        let back: DeltaConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(back.nuisance_fit, NuisanceFit::CrossFit);
+        let v = serde_json::to_value(&oob).unwrap();
+        assert_eq!(serde_json::from_value::<DeltaConfig>(v).unwrap().nuisance_fit, NuisanceFit::Oob);
     }
 }

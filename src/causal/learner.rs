@@ -3,7 +3,8 @@
 //!
 //! The causal core is generic over [`Regressor`] / [`Classifier`], so a user-defined learner can
 //! be plugged in (see `examples/custom_learner.rs`); the spec enums implement the same traits
-//! here, so the command line and saved routers go through the same code paths.
+//! here, so the command line and saved routers go through the same code paths (out-of-bag
+//! fits included: a spec's `fit_out_of_bag` is its forest's, `None` for the other learners).
 
 use faer::MatRef;
 
@@ -17,12 +18,28 @@ impl Regressor for RegressorSpec {
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<RegressorModel> {
         RegressorSpec::fit(self, data, seed)
     }
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(RegressorModel, Vec<f64>)>> {
+        Ok(match self {
+            RegressorSpec::RandomForest(p) => {
+                p.fit_out_of_bag(data, seed)?.map(|(m, v)| (RegressorModel::RandomForest(m), v))
+            }
+            _ => None,
+        })
+    }
 }
 
 impl Classifier for ClassifierSpec {
     type Model = ClassifierModel;
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<ClassifierModel> {
         ClassifierSpec::fit(self, data, seed)
+    }
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(ClassifierModel, Vec<f64>)>> {
+        Ok(match self {
+            ClassifierSpec::RandomForest(p) => {
+                p.fit_out_of_bag(data, seed)?.map(|(m, v)| (ClassifierModel::RandomForest(m), v))
+            }
+            _ => None,
+        })
     }
 }
 

@@ -5,6 +5,10 @@
 //! * R: `m` out of fold, `e` known or out of fold;
 //! * DR: `(mu0, mu1)` out of fold ([`crate::causal::nuisance::outcomes_by_arm`]), `e` likewise.
 //!
+//! With `nuisance_fit = Oob` each out-of-fold nuisance is replaced by its out-of-bag
+//! counterpart ([`crate::causal::oob`]: one forest per nuisance and repeat); the folds are still
+//! drawn, for the final stage and for rows that no tree left out.
+//!
 //! Repeats are aggregated per row (mean or median), the propensity clipped after aggregation,
 //! and the final stage ([`crate::causal::final_stage`]) fitted on the R-learner's weighted
 //! pseudo-outcomes or the DR-learner's AIPW pseudo-outcomes, with its cross-validation on the
@@ -28,6 +32,7 @@ use crate::causal::final_stage::fit_final_with;
 use crate::causal::folds::{Folds, stratified};
 use crate::causal::learner::fit_rows;
 use crate::causal::nuisance::{self, Overlap, Propensity};
+use crate::causal::oob::{self, NuisanceFit};
 use crate::causal::rlearner::r_stage;
 use crate::error::Result;
 use crate::learn::linear::RidgeParams;
@@ -94,7 +99,10 @@ fn cross_fit<O>(
     for r in 0..cfg.repeats {
         let folds = stratified(t, cfg.n_folds, seed, r)?;
         let base = if r == 0 { seed } else { seed.indexed(stream::REPEAT, r as u64) };
-        let e = nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?;
+        let e = match cfg.nuisance_fit {
+            NuisanceFit::CrossFit => nuisance::propensity(&cfg.propensity, x, t, w, &folds, base)?,
+            NuisanceFit::Oob => oob::propensity(&cfg.propensity, x, t, w, &folds, base)?,
+        };
         runs.push(Repeat { e, outcome: outcome(&folds, base)? });
         if r == 0 {
             folds0 = Some(folds);
@@ -180,8 +188,13 @@ where
     let data = TrainSet { x, y: o, weights: w };
     let (model, choice, overlap, covariate) = match method {
         Method::R => {
-            let reps = cross_fit(rows, cfg, seed, |folds, base| {
-                out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
+            let reps = cross_fit(rows, cfg, seed, |folds, base| match cfg.nuisance_fit {
+                NuisanceFit::CrossFit => {
+                    out_of_fold(nuisance_learner, data, None, folds, base, stream::NUISANCE_OUTCOME)
+                }
+                NuisanceFit::Oob => {
+                    oob::out_of_bag(nuisance_learner, data, None, folds, base, (stream::NUISANCE_OUTCOME, 0))
+                }
             })?;
             let (e, overlap) = reps.propensity(cfg)?;
             let m = reps.aggregate(cfg, |r| &r.outcome)?;
@@ -198,7 +211,12 @@ where
         }
         Method::Dr => {
             let reps = cross_fit(rows, cfg, seed, |folds, base| {
-                let (mu0, mu1) = nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?;
+                let (mu0, mu1) = match cfg.nuisance_fit {
+                    NuisanceFit::CrossFit => {
+                        nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?
+                    }
+                    NuisanceFit::Oob => oob::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?,
+                };
                 let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
                 Ok(ArmOutcomes { mu0, mu1 })
             })?;
@@ -275,5 +293,52 @@ mod tests {
             let (_, _, _, delta_train) = linear_in_psi(3000, 1);
             assert!(rmse(&b.predict_train(x.as_ref()).unwrap(), &delta_train) < 0.2);
         }
+    }
+}
+
+#[cfg(test)]
+mod oob_tests {
+    use super::*;
+    use crate::learn::forest::RandomForestRegressorParams;
+    use crate::learn::{ClassifierSpec, Predict, RegressorSpec};
+    use faer::Mat;
+    use rand::RngExt;
+
+    #[test]
+    fn estimates_with_oob_nuisances_are_bit_identical_for_any_thread_count() {
+        let n = 600;
+        let mut rng = Seed(3).rng();
+        let x = Mat::from_fn(n, 3, |_, _| rng.random::<f64>());
+        let t: Vec<f64> = (0..n).map(|i| f64::from(i % 6 == 0)).collect();
+        let o: Vec<f64> = (0..n).map(|i| x[(i, 0)] + t[i] * 0.5 * x[(i, 1)] + 0.1 * rng.random::<f64>()).collect();
+        let rows = PooledRows { x: x.as_ref(), t: &t, o: &o, w: None };
+        let nuisance =
+            RegressorSpec::RandomForest(RandomForestRegressorParams { n_estimators: 20, ..Default::default() });
+        let cfg = DeltaConfig {
+            nuisance: nuisance.clone(),
+            nuisance_fit: NuisanceFit::Oob,
+            propensity: Propensity::estimated(ClassifierSpec::from_name("rfc").unwrap()),
+            repeats: 2,
+            ..Default::default()
+        };
+        let run = |k: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+            pool.install(|| {
+                let mut bits = Vec::new();
+                for method in [Method::R, Method::Dr] {
+                    let fit = estimate_delta(method, &rows, &nuisance, &cfg, Seed(11)).unwrap();
+                    bits.extend(fit.model.predict(x.as_ref()).unwrap().iter().map(|v| v.to_bits()));
+                }
+                bits
+            })
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(8));
+        // and it is not the cross-fitted estimate
+        let cf = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.clone() };
+        let fit = estimate_delta(Method::R, &rows, &nuisance, &cf, Seed(11)).unwrap();
+        let bits: Vec<u64> = fit.model.predict(x.as_ref()).unwrap().iter().map(|v| v.to_bits()).collect();
+        assert_ne!(bits, one[..n]);
     }
 }

@@ -11,7 +11,7 @@
 //!   `mu1 - mu0 + t (o - mu1)/e - (1 - t)(o - mu0)/(1 - e)` on `x` ([`drlearner`]);
 //!
 //! with nuisances `m`, `mu0`, `mu1`, `e` ([`nuisance`]) cross-fitted over source-stratified
-//! folds ([`folds`], [`crossfit`]) and a regularised final stage chosen by cross-validated loss
+//! folds ([`folds`], [`crossfit`]), or out of bag for a bagged forest nuisance ([`oob`]), and a regularised final stage chosen by cross-validated loss
 //! ([`final_stage`]): [`meta::estimate_delta`], configured by [`DeltaConfig`] ([`delta`]).
 //! [`paper::estimate_delta`] reproduces the authors' reference script.
 //!
@@ -29,6 +29,7 @@ pub mod folds;
 pub mod learner;
 pub mod meta;
 pub mod nuisance;
+pub mod oob;
 pub mod paper;
 pub mod rlearner;
 
@@ -37,3 +38,4 @@ pub use crossfit::Aggregate;
 pub use delta::{DeltaConfig, DeltaFit, Method, OutcomeCovariate, PooledRows, default_nuisance};
 pub use final_stage::{FinalChoice, FinalStage, Selection};
 pub use nuisance::{DrOutcome, Overlap, Propensity, default_propensity_classifier};
+pub use oob::NuisanceFit;

@@ -17,7 +17,8 @@ use clap::{Args, ValueEnum};
 
 use crate::causal::nuisance::DEFAULT_CLIP;
 use crate::causal::{
-    Aggregate, Align, DeltaConfig, DrOutcome, FinalStage, Propensity, Selection, default_propensity_classifier,
+    Aggregate, Align, DeltaConfig, DrOutcome, FinalStage, NuisanceFit, Propensity, Selection,
+    default_propensity_classifier,
 };
 use crate::error::{Error, Result};
 use crate::learn::{ClassifierSpec, RegressorSpec};
@@ -231,6 +232,25 @@ impl From<SelectionArg> for Selection {
     }
 }
 
+/// `--nuisance-fit`: how the outcome nuisances are made out of sample (maps to
+/// [`NuisanceFit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum NuisanceFitArg {
+    /// K-fold cross-fitting (--folds fits on K-1 folds; any learner).
+    Crossfit,
+    /// One forest, each row predicted by the trees that left it out (rf with bootstrap only).
+    Oob,
+}
+
+impl From<NuisanceFitArg> for NuisanceFit {
+    fn from(n: NuisanceFitArg) -> Self {
+        match n {
+            NuisanceFitArg::Crossfit => NuisanceFit::CrossFit,
+            NuisanceFitArg::Oob => NuisanceFit::Oob,
+        }
+    }
+}
+
 /// How routers are trained (`fit`, `study`); [`RouterArgs::config`] turns them into a
 /// [`RouterConfig`].
 #[derive(Debug, Args)]
@@ -274,6 +294,10 @@ pub struct RouterArgs {
     /// How the DR-learner forms mu1.
     #[arg(long, value_enum, default_value_t = DrOutcomeArg::Shift)]
     pub dr_outcome: DrOutcomeArg,
+    /// How the meta-routers' nuisances are made out of sample: K-fold cross-fitting, or out of
+    /// bag from one forest (needs a random-forest nuisance with bootstrap).
+    #[arg(long, value_enum, default_value_t = NuisanceFitArg::Crossfit)]
+    pub nuisance_fit: NuisanceFitArg,
     /// Final stage of the meta-learners: `auto` (selected by cross-validated loss) or a
     /// regressor name, e.g. `ridge`.
     #[arg(long, alias = "final-learner", value_parser = final_stage_names(), default_value = "auto")]
@@ -356,6 +380,7 @@ impl RouterArgs {
                 aggregate: self.aggregate.into(),
                 final_stage,
                 dr_outcome: self.dr_outcome.into(),
+                nuisance_fit: self.nuisance_fit.into(),
                 ..Default::default()
             },
             ..Default::default()

@@ -131,6 +131,19 @@ pub trait Regressor: Sync {
     /// # Determinism
     /// The same data and seed give a bit-identical model for any rayon thread count.
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<Self::Model>;
+
+    /// For a bagged learner: the model [`fit`](Regressor::fit) returns and each training
+    /// row's out-of-bag prediction (the mean over the members whose bootstrap sample left the
+    /// row out; NaN when every member drew it). `Ok(None)` (the default) when the learner is
+    /// not bagged; a random forest is bagged when `bootstrap = true`
+    /// (see [`forest::OutOfBag`]).
+    ///
+    /// # Errors
+    /// As [`fit`](Regressor::fit).
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(Self::Model, Vec<f64>)>> {
+        let _ = (data, seed);
+        Ok(None)
+    }
 }
 
 /// A binary classification learner (targets 0.0 / 1.0).
@@ -142,4 +155,14 @@ pub trait Classifier: Sync {
     /// # Errors
     /// As [`Regressor::fit`], plus a target that is not 0/1 or has a single class.
     fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<Self::Model>;
+
+    /// As [`Regressor::fit_out_of_bag`]: the model and each training row's out-of-bag
+    /// `P(y = 1 | x)` for a bagged classifier, `Ok(None)` (the default) otherwise.
+    ///
+    /// # Errors
+    /// As [`fit`](Classifier::fit).
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(Self::Model, Vec<f64>)>> {
+        let _ = (data, seed);
+        Ok(None)
+    }
 }

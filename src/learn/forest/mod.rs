@@ -20,12 +20,15 @@
 //! * `sort.rs`: radix sort of a node's rank keys.
 //! * `tree.rs`: the flat fitted tree and its walk.
 //! * `fit.rs`: bootstrap, parallel growth, prediction, out-of-bag estimates, importances.
+//! * `oob.rs`: per-row out-of-bag predictions of a fitted forest, in-bag masks replayed from
+//!   the tree seeds ([`InBag`], [`OutOfBag`], `fit_out_of_bag`).
 //!
 //! Determinism: tree `k` draws only from `seed.indexed(stream::TREE, k)`, so a fitted forest is
 //! bit-identical for any rayon thread count.
 
 mod build;
 mod fit;
+mod oob;
 mod params;
 mod ranks;
 mod sort;
@@ -35,6 +38,7 @@ use faer::MatRef;
 use serde::{Deserialize, Serialize};
 
 pub use fit::Forest;
+pub use oob::{InBag, OutOfBag};
 pub use params::{MaxFeatures, MaxSamples, RandomForestClassifierParams, RandomForestRegressorParams};
 pub use tree::Tree;
 
@@ -67,6 +71,13 @@ impl Regressor for RandomForestRegressorParams {
             forest: fit::fit(&ForestParams::from(self), "rf", data, seed, Task::Regression)?,
         })
     }
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(Self::Model, Vec<f64>)>> {
+        if !self.bootstrap {
+            return Ok(None);
+        }
+        let (model, oob) = RandomForestRegressorParams::fit_with_oob(self, data, seed)?;
+        Ok(Some((model, oob.prediction)))
+    }
 }
 
 impl Classifier for RandomForestClassifierParams {
@@ -78,6 +89,13 @@ impl Classifier for RandomForestClassifierParams {
         Ok(RandomForestClassifierModel {
             forest: fit::fit(&ForestParams::from(self), "rfc", data, seed, Task::Classification)?,
         })
+    }
+    fn fit_out_of_bag(&self, data: TrainSet<'_>, seed: Seed) -> Result<Option<(Self::Model, Vec<f64>)>> {
+        if !self.bootstrap {
+            return Ok(None);
+        }
+        let (model, oob) = RandomForestClassifierParams::fit_with_oob(self, data, seed)?;
+        Ok(Some((model, oob.prediction)))
     }
 }
 
