@@ -18,10 +18,10 @@
 //! Every column sum here has exactly that order whatever the layout of `x`, so a row-major
 //! view (a C-order numpy array) gives the same bits as the same values in column-major order:
 //! * column-major columns (unit row stride): one column per rayon task, [`dot`] on the slice;
-//! * row-major views (unit column stride, see [`super::row_major`]): blocks of 8 adjacent
-//!   columns (one 64-byte line of a row) per rayon task, each one pass over the rows that keeps
-//!   the four accumulators and the tail of every column of its block side by side (vectorised
-//!   across the columns);
+//! * row-major views (unit column stride, see [`super::row_major`]): one block of adjacent
+//!   columns per thread (a multiple of 8), each one pass over the rows that keeps the four
+//!   accumulators and the tail of every column of its block side by side (vectorised across the
+//!   columns; each row's memory is read about once);
 //! * any other strides: one column per task, the same order element by element (slow).
 //!
 //! Tasks are gathered in index order, so no sum depends on the thread count. The weights' total
@@ -34,7 +34,7 @@ use super::{RowMajor, row_major};
 /// Where the tail of every sum starts: `-0.0`, the neutral element of f64 addition.
 const TAIL_START: f64 = -0.0;
 
-/// Columns per rayon task on a row-major view (one 64-byte cache line of a row).
+/// Smallest number of columns per rayon task on a row-major view (one 64-byte line of a row).
 const ROW_MAJOR_COLS: usize = 8;
 
 /// `sum_i a_i b_i` with four interleaved accumulators (a fixed order, so reproducible).
@@ -65,53 +65,30 @@ fn dot_by(n: usize, f: impl Fn(usize) -> f64) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// `sum_i term(i, x_ij)` for the `W` columns `j0..j0 + W` of a row-major view in one pass over
-/// the rows, each column in [`dot`]'s order (four accumulators by row index mod 4, then the tail).
-#[inline]
-fn row_block_sums<const W: usize>(rows: RowMajor<'_>, j0: usize, term: &impl Fn(usize, f64) -> f64) -> [f64; W] {
+/// `sum_i term(i, x_ij)` for the `w` columns `j0..j0 + w` of a row-major view in one pass over
+/// the rows, each column in [`dot`]'s order (four accumulators by row index mod 4, then the tail),
+/// the columns side by side (the inner loops run along a row's contiguous entries and vectorise).
+fn row_block_sums(rows: RowMajor<'_>, j0: usize, w: usize, term: &impl Fn(usize, f64) -> f64) -> Vec<f64> {
     let n = rows.nrows();
-    let mut acc = [[0.0f64; W]; 4];
+    let mut acc = vec![0.0f64; 4 * w];
     for q in 0..n / 4 {
-        for (k, a) in acc.iter_mut().enumerate() {
+        for (k, a) in acc.chunks_exact_mut(w).enumerate() {
             let i = 4 * q + k;
-            let r = &rows.row(i).as_slice()[j0..j0 + W];
-            for c in 0..W {
-                a[c] += term(i, r[c]);
+            let r = &rows.row(i).as_slice()[j0..j0 + w];
+            for (a, &v) in a.iter_mut().zip(r) {
+                *a += term(i, v);
             }
         }
     }
-    let mut tail = [TAIL_START; W];
+    let mut tail = vec![TAIL_START; w];
     for i in n / 4 * 4..n {
-        let r = &rows.row(i).as_slice()[j0..j0 + W];
-        for c in 0..W {
-            tail[c] += term(i, r[c]);
+        let r = &rows.row(i).as_slice()[j0..j0 + w];
+        for (t, &v) in tail.iter_mut().zip(r) {
+            *t += term(i, v);
         }
     }
-    std::array::from_fn(|c| (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]) + tail[c])
-}
-
-/// [`row_block_sums`] for `w <= 8` columns from `j0`, split into blocks of 8, 4, 2 and 1.
-fn row_sums_into(rows: RowMajor<'_>, j0: usize, w: usize, term: &impl Fn(usize, f64) -> f64, out: &mut Vec<f64>) {
-    let (done, rest) = match w {
-        0 => return,
-        8.. => {
-            out.extend(row_block_sums::<8>(rows, j0, term));
-            (8, w - 8)
-        }
-        4..=7 => {
-            out.extend(row_block_sums::<4>(rows, j0, term));
-            (4, w - 4)
-        }
-        2 | 3 => {
-            out.extend(row_block_sums::<2>(rows, j0, term));
-            (2, w - 2)
-        }
-        1 => {
-            out.extend(row_block_sums::<1>(rows, j0, term));
-            (1, 0)
-        }
-    };
-    row_sums_into(rows, j0 + done, rest, term, out);
+    let a = |k: usize, c: usize| acc[k * w + c];
+    (0..w).map(|c| (a(0, c) + a(1, c)) + (a(2, c) + a(3, c)) + tail[c]).collect()
 }
 
 /// `sum_i term(i, x_ij)` for every column `j` of `x`, in [`dot`]'s order for any layout (see
@@ -119,11 +96,13 @@ fn row_sums_into(rows: RowMajor<'_>, j0: usize, w: usize, term: &impl Fn(usize, 
 fn column_sums(x: MatRef<'_, f64>, term: impl Fn(usize, f64) -> f64 + Sync) -> Vec<f64> {
     let d = x.ncols();
     if let Some(rows) = row_major(x) {
-        let blocks = crate::par::map_indexed(d.div_ceil(ROW_MAJOR_COLS), |b| {
-            let j0 = b * ROW_MAJOR_COLS;
-            let mut out = Vec::with_capacity(ROW_MAJOR_COLS);
-            row_sums_into(rows, j0, ROW_MAJOR_COLS.min(d - j0), &term, &mut out);
-            out
+        // One block of adjacent columns per thread (at least 8, one cache line of a row), so
+        // that each row's memory is read about once in all. Each column's sum has the same order
+        // whatever block it falls in, so the blocking cannot change a bit.
+        let width = d.div_ceil(rayon::current_num_threads().max(1)).next_multiple_of(ROW_MAJOR_COLS);
+        let blocks = crate::par::map_indexed(d.div_ceil(width), |b| {
+            let j0 = b * width;
+            row_block_sums(rows, j0, width.min(d - j0), &term)
         });
         return blocks.concat();
     }

@@ -152,22 +152,36 @@ pub(crate) fn fill_block(
     }
     let sw = &*sw;
     if let Some(rows) = super::row_major(x) {
-        // walk the rows (contiguous), scattering each into the scratch columns
+        // tiles of 8 rows: per column, the tile's 8 entries fill one cache line of the scratch
+        // column (writing row by row would touch every column's line once per row, and the
+        // columns, 4 KB apart, share their L1 sets)
+        const TILE: usize = 8;
         let shift = &shift[..d];
-        for (i, &q) in sw.iter().enumerate() {
-            let row = &rows.row(r0 + i).as_slice()[..d];
-            match row_weight {
-                Some(_) => {
-                    for (j, (&v, &s)) in row.iter().zip(shift).enumerate() {
-                        out[(i, j)] = q * (v - s);
+        let mut i0 = 0;
+        while i0 < b {
+            let t = TILE.min(b - i0);
+            let mut r: [&[f64]; TILE] = [&[]; TILE];
+            for (k, rk) in r.iter_mut().enumerate().take(t) {
+                *rk = &rows.row(r0 + i0 + k).as_slice()[..d];
+            }
+            let q = &sw[i0..i0 + t];
+            for (j, &s) in shift.iter().enumerate() {
+                let Some(dst) = out.as_mut().col_mut(j).subrows_mut(i0, t).try_as_col_major_mut() else { continue };
+                let dst = dst.as_slice_mut();
+                match row_weight {
+                    Some(_) => {
+                        for k in 0..t {
+                            dst[k] = q[k] * (r[k][j] - s);
+                        }
                     }
-                }
-                None => {
-                    for (j, (&v, &s)) in row.iter().zip(shift).enumerate() {
-                        out[(i, j)] = v - s;
+                    None => {
+                        for k in 0..t {
+                            dst[k] = r[k][j] - s;
+                        }
                     }
                 }
             }
+            i0 += t;
         }
     } else {
         for (j, &s) in shift.iter().enumerate().take(d) {

@@ -178,9 +178,9 @@ pub(crate) mod tests {
     /// kernel's chunks and are not a multiple of 4.
     #[test]
     fn row_major_views_fit_and_predict_the_same_bits() {
+        use crate::Seed;
         use crate::learn::{Classifier, Predict, PredictProba, Regressor};
         use crate::linalg::gram::GRAM_CHUNK;
-        use crate::Seed;
         let n = 2 * GRAM_CHUNK + 777;
         let (x6, y, w, t) = problem(n, 6);
         // a seventh column equal to the sum of the first two: alpha 0 falls back to the SVD
@@ -191,7 +191,13 @@ pub(crate) mod tests {
             (RidgeParams::default(), &x6, &y, None, RidgeSolver::Cholesky),
             (RidgeParams { alpha: 0.3, ..Default::default() }, &x6, &y, Some(&w), RidgeSolver::Cholesky),
             (RidgeParams { fit_intercept: false, ..Default::default() }, &x6, &y, Some(&w), RidgeSolver::Cholesky),
-            (RidgeParams { alphas: Some(vec![0.01, 1.0, 100.0]), ..Default::default() }, &x6, &y, Some(&w), RidgeSolver::Cholesky),
+            (
+                RidgeParams { alphas: Some(vec![0.01, 1.0, 100.0]), ..Default::default() },
+                &x6,
+                &y,
+                Some(&w),
+                RidgeSolver::Cholesky,
+            ),
             (RidgeParams { alpha: 0.0, ..Default::default() }, &xc, &y, Some(&w), RidgeSolver::Svd),
             (RidgeParams::default(), &xw, &yw, Some(&ww), RidgeSolver::Dual),
             (RidgeParams { alphas: Some(vec![0.1, 10.0]), ..Default::default() }, &xw, &yw, None, RidgeSolver::Dual),
@@ -230,7 +236,10 @@ pub(crate) mod tests {
                     for threads in [1, 2, 8] {
                         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                         let got = pool.install(|| p.fit(TrainSet { x: rm, y: &t, weights }, Seed(0))).unwrap();
-                        let at = format!("logistic case {case}, weighted {}, pad {pad}, {threads} threads", weights.is_some());
+                        let at = format!(
+                            "logistic case {case}, weighted {}, pad {pad}, {threads} threads",
+                            weights.is_some()
+                        );
                         assert_eq!(bits(&got.coef), bits(&want.coef), "{at}");
                         assert_eq!(got.intercept.to_bits(), want.intercept.to_bits(), "{at}");
                         assert_eq!(got.info.n_iter, want.info.n_iter, "{at}");
