@@ -9,9 +9,10 @@
 //!
 //! # Arrays
 //! Feature matrices arrive as float64 numpy arrays of any strides (the Python side converts
-//! other dtypes and rejects object arrays); they are viewed in place as a faer `MatRef` without
-//! copying. Vectors (targets, weights) must be contiguous float64. The GIL is released for every
-//! fit, prediction and study.
+//! other dtypes and rejects object arrays); they are viewed in place as a faer `MatRef`, and
+//! only the tree learners' and routers' fits copy a C-order array (see `with_column_major`).
+//! Vectors (targets, weights) must be contiguous float64. The GIL is released for every fit,
+//! prediction and study.
 //!
 //! # Errors
 //! Crate errors become `OSError` (file I/O, CSV and model-file problems), `RuntimeError`

@@ -26,7 +26,10 @@
 //! [`LogisticFitInfo::converged`] false (see [`LogisticModel::ensure_converged`]).
 //!
 //! The Hessian is the weighted Gram kernel of [`crate::linalg::gram::gram`] (fixed row chunks, reduced in
-//! order), so the fit is bit-identical for any thread count.
+//! order), so the fit is bit-identical for any thread count. Per iteration the data are read
+//! three times (the gradient `X~' r`, the Hessian, the direction's image `X~ delta`); each
+//! line-search point costs one pass over the rows that yields the loss, the residuals, the IRLS
+//! weights and the intercept's gradient from one exponential per row.
 //!
 //! References: Nocedal & Wright, *Numerical Optimization* (2006), ch. 3 (line search) and 6;
 //! Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 4.4.1 (IRLS).
@@ -40,7 +43,7 @@ use crate::error::{Error, Result};
 use crate::learn::{Classifier, Params, PredictProba, TrainSet, check};
 use crate::linalg::dot::{column_sq_sums, xt_dot};
 use crate::linalg::gram::{Extra, gram};
-use crate::linalg::stats::{exp_nonpositive, sigmoid};
+use crate::linalg::stats::sigmoid;
 use crate::params;
 use crate::rng::Seed;
 
@@ -177,12 +180,11 @@ impl Newton<'_> {
     }
 
     /// Fills `out` at `eta = base + t * step`: one parallel pass over fixed chunks of
-    /// [`LOSS_CHUNK`] rows, in which one `e = exp(-|eta_i|)` per row (by
-    /// [`exp_nonpositive`], which inlines and skips the C library's call) serves both
-    /// `log(1 + e^eta) = max(eta, 0) + log1p(e)` and `p = sigmoid(eta)` (as
-    /// [`crate::linalg::stats::log1pexp`] and [`sigmoid`] compute them, up to the exponential's
-    /// last bits), so the line search's objective and the next gradient and Hessian weights
-    /// cost one pass and one exponential per row. Each chunk sums its rows in
+    /// [`LOSS_CHUNK`] rows, in which one `e = exp(-|eta_i|)` per row serves both
+    /// `log(1 + e^eta) = max(eta, 0) + log1p(e)` and `p = sigmoid(eta)` (the same values as
+    /// [`crate::linalg::stats::log1pexp`] and [`sigmoid`], so the same bits as separate loss and
+    /// sigmoid passes), so the line search's objective and the next gradient and Hessian
+    /// weights cost one pass and one exponential per row. Each chunk sums its rows in
     /// order from 0; the chunks' sums are added in chunk order (thread-count invariant).
     fn evaluate(&self, base: &[f64], t: f64, out: &mut Point) {
         use rayon::prelude::*;
@@ -200,7 +202,7 @@ impl Newton<'_> {
                 {
                     let i = c * LOSS_CHUNK + k;
                     let z = base[i] + t * step[i];
-                    let e = exp_nonpositive(-z.abs());
+                    let e = (-z.abs()).exp();
                     let softplus = if z > 0.0 { z + e.ln_1p() } else { e.ln_1p() };
                     let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                     let (w, y) = (d.weight(i), d.y[i]);
