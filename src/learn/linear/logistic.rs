@@ -469,9 +469,8 @@ mod tests {
                     theta[j] -= delta[(j, 0)];
                 }
             }
-            for j in 0..3 {
-                let err = (m.coef[j] - theta[j]).abs();
-                assert!(err < close * (1.0 + theta[j].abs()), "tol {tol}, {j}: {} vs {}", m.coef[j], theta[j]);
+            for (j, (&got, &want)) in m.coef.iter().zip(&theta).enumerate() {
+                assert!((got - want).abs() < close * (1.0 + want.abs()), "tol {tol}, {j}: {got} vs {want}");
             }
             let b = if fit_intercept { theta[3] } else { 0.0 };
             assert!((m.intercept - b).abs() < close * (1.0 + b.abs()), "tol {tol}: {} vs {b}", m.intercept);
