@@ -61,8 +61,19 @@ pub fn feature_scale(owner: &str, x: MatRef<'_, f64>, means: Option<&[f64]>, w: 
 }
 
 /// Whether every entry of `x` is finite: columns in parallel, each a branch-free pass that
-/// vectorises (the exact location of a bad value is left to [`finite_matrix`]).
+/// vectorises (rows in parallel blocks for a row-major view, e.g. a C-order numpy array); the
+/// exact location of a bad value is left to [`finite_matrix`].
 pub fn all_finite(x: MatRef<'_, f64>) -> bool {
+    if let (false, Some(rows)) = (x.row_stride() == 1 || x.ncols() == 0, x.try_as_row_major()) {
+        let n = x.nrows();
+        return crate::par::map_indexed(n.div_ceil(crate::par::ROW_BLOCK), |b| {
+            let r0 = b * crate::par::ROW_BLOCK;
+            (r0..n.min(r0 + crate::par::ROW_BLOCK))
+                .fold(false, |acc, i| acc | rows.row(i).as_slice().iter().fold(false, |a, v| a | !v.is_finite()))
+        })
+        .into_iter()
+        .all(|bad| !bad);
+    }
     crate::par::map_indexed(x.ncols(), |j| {
         let col = x.col(j);
         match col.try_as_col_major() {

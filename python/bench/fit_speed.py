@@ -4,9 +4,10 @@ Usage: python bench/fit_speed.py [--rows 100000] [--cols 50] [--repeats 3] [--bi
 
 Writes a CSV once, then per learner alternates `meta-router learn --json` (its `fit_seconds`:
 the Rust fit alone, after the CSV is parsed) with the Python estimator's `fit` timed around the
-call (argument checks, the column-major copy of a C-order array, the GIL release, the fit), and
-reports the best of `--repeats` for each and their ratio, for a Fortran-order X (read in place)
-and a C-order X (copied once into the engine's column-major layout). Results go in BENCHMARKS.md.
+call (argument checks, the GIL release, the fit, and for the tree learners the column-major copy
+of a C-order array), and reports the best of `--repeats` for each and their ratio, for a
+Fortran-order X and a C-order X (both read in place by ridge and logistic; the C-order one copied
+once into the engine's column-major layout for the trees). Results go in BENCHMARKS.md.
 """
 
 import argparse
@@ -54,7 +55,7 @@ def main():
     X = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=range(a.cols))
     Xf = np.asfortranarray(X)
     print(f"{a.rows} x {a.cols}, best of {a.repeats}; python F: a Fortran-order float64 X (read in place), "
-          "python C: the C-order X np.loadtxt returns (copied once to column-major)")
+          "python C: the C-order X np.loadtxt returns (in place for ridge/logistic, copied for the trees)")
     print(f"{'learner':<10} {'rust fit s':>10} {'python F s':>10} {'ratio':>6} {'python C s':>10} {'ratio':>6}")
     only = set(a.only.split(",")) if a.only else None
     for name, params, make, clf in LEARNERS:

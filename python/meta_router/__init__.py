@@ -55,10 +55,11 @@ def _sklearn_class(module: str, name: str, fallback: type) -> type:
 
 
 def _as_matrix(X: Any, name: str = "X", fit: bool = False, allow_nan: bool = True) -> np.ndarray:
-    """``X`` as a 2-d float64 array. For prediction any layout is read in place; for fitting
-    the matrix is column-major (Fortran order, the engine's layout, so that results are
-    bit-identical to the command line's), copied once when it is not. Fitting leaves the NaN
-    check to the crate (one pass, the row and column in its message)."""
+    """``X`` as a 2-d float64 array, in its own layout: the extension reads it in place (the
+    linear learners, PCA, prediction) or copies a C-order array once into column-major order
+    (the tree learners and routers); results are bit-identical to the command line's either
+    way. Fitting leaves the NaN check to the crate (one pass, the row and column in its
+    message)."""
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
         raise TypeError(f"{name}: sparse matrices are not supported; pass a dense numpy array")
     a = np.asarray(X)
@@ -81,8 +82,8 @@ def _as_matrix(X: Any, name: str = "X", fit: bool = False, allow_nan: bool = Tru
         raise ValueError(f"{name} is empty: 0 sample(s) (shape={a.shape}) while a minimum of 1 is required.")
     if a.shape[1] == 0:
         raise ValueError(f"{name} is empty: 0 feature(s) (shape={a.shape}) while a minimum of 1 is required.")
-    # Fits take any layout: the extension copies a C-order array into column-major order itself
-    # (in parallel, without the GIL), so no numpy copy is made here.
+    # Fits take any layout: the extension reads it in place or copies a C-order array into
+    # column-major order itself (in parallel, without the GIL), so no numpy copy is made here.
     if a.dtype != np.float64:
         a = a.astype(np.float64)
     if not allow_nan:

@@ -9,9 +9,10 @@
 //!
 //! # Arrays
 //! Feature matrices arrive as float64 numpy arrays of any strides (the Python side converts
-//! other dtypes and rejects object arrays); they are viewed in place as a faer `MatRef` without
-//! copying. Vectors (targets, weights) must be contiguous float64. The GIL is released for every
-//! fit, prediction and study.
+//! other dtypes and rejects object arrays); they are viewed in place as a faer `MatRef`, and
+//! only the tree learners' and routers' fits copy a C-order array (see `with_column_major`).
+//! Vectors (targets, weights) must be contiguous float64. The GIL is released for every fit,
+//! prediction and study.
 //!
 //! # Errors
 //! Crate errors become `OSError` (file I/O, CSV and model-file problems), `RuntimeError`
@@ -70,13 +71,20 @@ fn mat<'a>(a: &'a PyReadonlyArray2<'_, f64>) -> MatRef<'a, f64> {
 }
 
 /// Calls `f` with `x` in column-major order, as the CLI's matrices are: `x` itself when it is
-/// already column-major (unit row stride), else a copy made 8 columns (one cache line of a
-/// C-order row) per task in parallel, so a C-order array costs one streaming pass. The values
-/// are the same either way, so fits stay bit-identical to the CLI's.
-fn with_column_major<R>(x: MatRef<'_, f64>, f: impl FnOnce(MatRef<'_, f64>) -> R) -> R {
+/// already column-major (unit row stride) or when `in_place` is set, else a copy made 8 columns
+/// (one cache line of a C-order row) per task in parallel, so a C-order array costs one
+/// streaming pass. The values are the same either way, so fits stay bit-identical to the CLI's.
+///
+/// Who copies: the linear learners (`ridge`, `logistic`), `constant`, `prior` and PCA read any
+/// layout in place (their kernels give the same bits on a row-major view; see
+/// `meta_router::linalg`). The tree learners (`rf`, `rfc`, `hgb`, `hgbc`) and routers get the
+/// copy: trees read the matrix column by column (presorting, binning), which on a C-order view
+/// walks memory with the row's stride, and the copy measured cheaper than that (BENCHMARKS.md,
+/// "Python bindings").
+fn with_column_major<R>(x: MatRef<'_, f64>, in_place: bool, f: impl FnOnce(MatRef<'_, f64>) -> R) -> R {
     use rayon::prelude::*;
     let (n, d) = (x.nrows(), x.ncols());
-    if x.row_stride() == 1 || n == 0 || d == 0 {
+    if in_place || x.row_stride() == 1 || n == 0 || d == 0 {
         return f(x);
     }
     const COLS: usize = 8;
@@ -343,7 +351,8 @@ fn fit_regressor(
         Some(w) => Some(slice(w, "sample_weight")?),
         None => None,
     };
-    let m = py.detach(|| with_column_major(x, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
+    let in_place = matches!(spec, RegressorSpec::Ridge(_) | RegressorSpec::Constant(_));
+    let m = py.detach(|| with_column_major(x, in_place, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Regressor(m) })
 }
 
@@ -367,7 +376,8 @@ fn fit_classifier(
         Some(w) => Some(slice(w, "sample_weight")?),
         None => None,
     };
-    let m = py.detach(|| with_column_major(x, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
+    let in_place = matches!(spec, ClassifierSpec::Logistic(_) | ClassifierSpec::Prior(_));
+    let m = py.detach(|| with_column_major(x, in_place, |x| spec.fit(train_set(x, y, w), Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Classifier(m) })
 }
 
@@ -383,7 +393,7 @@ fn fit_pca(py: Python<'_>, params: Vec<String>, x: PyReadonlyArray2<'_, f64>, se
     }
     p.validate().py()?;
     let x = mat(&x);
-    let m = py.detach(|| with_column_major(x, |x| p.fit(x, Seed(seed)))).py()?;
+    let m = py.detach(|| with_column_major(x, true, |x| p.fit(x, Seed(seed)))).py()?;
     Ok(Model { inner: Fitted::Pca(m) })
 }
 
@@ -539,7 +549,7 @@ fn fit_router(
     }
     let seed = Seed(seed);
     let out = py.detach(move || {
-        with_column_major(x, |x| -> meta_router::Result<FittedRouter> {
+        with_column_major(x, false, |x| -> meta_router::Result<FittedRouter> {
             let pca = match pca {
                 Some(k) => {
                     let p = PcaParams { n_components: k, ..Default::default() };

@@ -1,7 +1,9 @@
 """The Python package and the `meta-router` command line give the same models, bit for bit.
 
 Every test fits on the same CSV (written with round-trip floats), the same parameters and
-seed on both sides and compares the model files byte for byte and the predictions exactly.
+seed on both sides and compares the model files byte for byte and the predictions exactly,
+for every memory layout of X the estimators read: C order, Fortran order, and columns sliced
+out of a wider C-order array (the CLI's matrices are column-major).
 """
 
 import json
@@ -27,6 +29,12 @@ LEARNERS = [
 ]
 
 
+def layouts(X):
+    """The same values in each layout: (name, array)."""
+    wide = np.concatenate([X, np.full((X.shape[0], 2), np.nan)], axis=1)
+    return [("C", np.ascontiguousarray(X)), ("F", np.asfortranarray(X)), ("C-slice", wide[:, : X.shape[1]])]
+
+
 def _table(tmp_path, X, y, w):
     cols = {f"f{j}": X[:, j] for j in range(X.shape[1])}
     cols["target"] = y
@@ -46,17 +54,19 @@ def test_learner_matches_cli(tmp_path, cli, request, cls, kwargs, name, params, 
     if weighted:
         args += ["--weight", "weight"]
     cli(*args)
-    est = cls(**kwargs)
-    if "random_state" in est.get_params():
-        est.set_params(random_state=11)
-    est.fit(X, y, sample_weight=w if weighted else None)
-    est.save(tmp_path / "py.mr")
-    assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes()
     back = mr.load_model(tmp_path / "cli.mr")
-    if est._estimator_type == "regressor":
-        np.testing.assert_array_equal(back.predict(X), est.predict(X))
-    else:
-        np.testing.assert_array_equal(back.predict_proba(X), est.predict_proba(X))
+    for order, Xl in layouts(X):
+        est = cls(**kwargs)
+        if "random_state" in est.get_params():
+            est.set_params(random_state=11)
+        est.fit(Xl, y, sample_weight=w if weighted else None)
+        est.save(tmp_path / "py.mr")
+        assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes(), order
+        for _, Xp in layouts(X):
+            if est._estimator_type == "regressor":
+                np.testing.assert_array_equal(back.predict(Xp), est.predict(Xl), err_msg=order)
+            else:
+                np.testing.assert_array_equal(back.predict_proba(Xp), est.predict_proba(Xl), err_msg=order)
 
 
 def test_default_forest_matches_cli_default(tmp_path, cli, diabetes):
@@ -74,10 +84,13 @@ def test_pca_matches_cli(tmp_path, cli, diabetes):
     csv = _table(tmp_path, X, y, w)
     cli("learn", "--learner", "pca", "--data", csv, "--features", "f*", "--param", "n_components=4",
         "--param", "iterated_power=4", "--seed", 2, "--save", tmp_path / "cli.mr")
-    est = mr.PCA(4, random_state=2).fit(X)
-    est.save(tmp_path / "py.mr")
-    assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes()
-    np.testing.assert_array_equal(mr.load_model(tmp_path / "cli.mr").transform(X), est.transform(X))
+    back = mr.load_model(tmp_path / "cli.mr")
+    for order, Xl in layouts(X):
+        est = mr.PCA(4, random_state=2).fit(Xl)
+        est.save(tmp_path / "py.mr")
+        assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes(), order
+        for _, Xp in layouts(X):
+            np.testing.assert_array_equal(back.transform(Xp), est.transform(Xl), err_msg=order)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +130,9 @@ ROUTERS = [
 def test_router_matches_cli(tmp_path, cli, deployment, kwargs, flags):
     d, X, label, is_gold, feats = deployment
     cli("fit", "--data", d / "fit.csv", "--features", "x*", "--seed", 17, "-o", tmp_path / "cli.mr", *flags)
+    for order, Xl in layouts(X)[1:]:
+        mr.MetaRouter(random_state=17, **kwargs).fit(Xl, label, is_gold, feature_names=feats).save(tmp_path / "py.mr")
+        assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes(), order
     r = mr.MetaRouter(random_state=17, **kwargs).fit(X, label, is_gold, feature_names=feats)
     r.save(tmp_path / "py.mr")
     assert (tmp_path / "py.mr").read_bytes() == (tmp_path / "cli.mr").read_bytes()

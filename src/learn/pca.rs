@@ -28,7 +28,9 @@
 //!
 //! The data-sized products (the Gram matrix, the sketches) run in parallel over fixed blocks of
 //! output entries (each entry computed by one task with the same kernel), so results are
-//! bit-identical for any thread count.
+//! bit-identical for any thread count. The fit reads `x` only for its column means
+//! ([`crate::linalg::dot::column_means`]) and the centred copy, so a row-major view (a C-order
+//! array) gives the same bits as the same values in column-major order; so does `transform`.
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -38,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::learn::{Params, check};
 use crate::linalg::dot::column_means;
+use crate::linalg::gram::shifted_copy;
 use crate::params;
 use crate::rng::{Seed, stream};
 
@@ -232,7 +235,8 @@ impl PcaParams {
             return Err(Error::param("pca", "n_components", format!("{k} exceeds min(n_rows, n_features) = {r}")));
         }
         let mean = column_means(x, None);
-        let xc = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
+        // `x - mean`, filled row by row from a row-major view (the same values either way)
+        let xc = shifted_copy(x, &mean, None);
         let total_ss: f64 = (0..d).map(|j| xc.col_as_slice(j).iter().map(|v| v * v).sum::<f64>()).sum();
         if !total_ss.is_finite() {
             check::feature_scale("pca", x, Some(&mean), None)?;
@@ -634,6 +638,39 @@ mod tests {
             let crafted = persist::to_bytes(Kind::Pca, &f).unwrap();
             let r = persist::from_bytes::<PcaModel>(&crafted, Kind::Pca);
             assert!(matches!(r, Err(Error::ModelFile { .. })), "{what}: {r:?}");
+        }
+    }
+
+    /// Full and randomized PCA fit, and transform, the same bits on a row-major view (a C-order
+    /// array) as on the column-major matrix, for 1, 2 and 8 threads.
+    #[test]
+    fn row_major_views_give_the_same_bits() {
+        use crate::learn::linear::tests::{bits, c_order};
+        let n = 2 * crate::linalg::gram::GRAM_CHUNK + 777;
+        let x = low_rank(n, 12, 6, 7);
+        for p in [
+            PcaParams { n_components: 3, solver: PcaSolver::Full, ..Default::default() },
+            PcaParams { n_components: 4, solver: PcaSolver::Randomized, ..Default::default() },
+        ] {
+            let want = p.fit(x.as_ref(), Seed(2)).unwrap();
+            let want_z = want.transform(x.as_ref()).unwrap();
+            for pad in [12, 15] {
+                let buf = c_order(x.as_ref(), pad);
+                let rm = MatRef::from_row_major_slice_with_stride(&buf, n, 12, pad);
+                for threads in [1, 2, 8] {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                    let got = pool.install(|| p.fit(rm, Seed(2))).unwrap();
+                    let at = format!("{:?}, pad {pad}, {threads} threads", p.solver);
+                    assert_eq!(bits(&got.mean), bits(&want.mean), "{at}");
+                    assert_eq!(bits(&got.components), bits(&want.components), "{at}");
+                    assert_eq!(bits(&got.singular_values), bits(&want.singular_values), "{at}");
+                    assert_eq!(bits(got.explained_variance_ratio()), bits(want.explained_variance_ratio()), "{at}");
+                    let z = pool.install(|| want.transform(rm)).unwrap();
+                    for c in 0..want.n_components() {
+                        assert_eq!(bits(z.col_as_slice(c)), bits(want_z.col_as_slice(c)), "{at}, column {c}");
+                    }
+                }
+            }
         }
     }
 }

@@ -1,21 +1,41 @@
-//! Inner products in a fixed summation order: `a . b`, `x' v` and weighted column means.
+//! Inner products in a fixed summation order: `a . b`, `x' v`, weighted column means and
+//! weighted column sums of squares.
 //!
 //! ```text
-//! dot(a, b)            = sum_i a_i b_i
-//! xt_dot(x, v)_j       = sum_i x_ij v_i                     (one dot per column of x)
-//! column_means(x, w)_j = sum_i w_i x_ij / sum_i w_i          (w all one when absent)
+//! dot(a, b)                 = sum_i a_i b_i
+//! xt_dot(x, v)_j            = sum_i x_ij v_i                     (one dot per column of x)
+//! column_means(x, w)_j      = sum_i w_i x_ij / sum_i w_i          (w all one when absent)
+//! column_sq_sums(x, w)_j    = sum_i w_i x_ij^2                    (w all one when absent)
 //! ```
 //!
 //! # Summation order (determinism)
 //! [`dot`] keeps four accumulators: `acc_k` sums the products at indices `4q + k` in increasing
-//! `q`; the `n mod 4` trailing products are summed in order into `tail`, and the result is
-//! `(acc_0 + acc_1) + (acc_2 + acc_3) + tail`. The order depends on the length only, and the
-//! independent accumulators let the loop vectorise. [`xt_dot`] runs one column per rayon task
-//! (a column that is not contiguous is summed left to right with one accumulator) and gathers
-//! the columns in index order, so no sum depends on the thread count. The weights' total in
-//! [`column_means`] is summed in row order. No shift is applied: the caller centres if needed.
+//! `q`; the `n mod 4` trailing products are summed in order into `tail`, which starts at `-0.0`
+//! (the neutral element of f64 addition, also where `Iterator::sum` starts, so an empty tail
+//! changes nothing), and the result is `(acc_0 + acc_1) + (acc_2 + acc_3) + tail`. The order
+//! depends on the length only, and the independent accumulators let the loop vectorise.
+//!
+//! Every column sum here has exactly that order whatever the layout of `x`, so a row-major
+//! view (a C-order numpy array) gives the same bits as the same values in column-major order:
+//! * column-major columns (unit row stride): one column per rayon task, [`dot`] on the slice;
+//! * row-major views (unit column stride, see [`super::row_major`]): one block of adjacent
+//!   columns per thread (a multiple of 8), each one pass over the rows that keeps the four
+//!   accumulators and the tail of every column of its block side by side (vectorised across the
+//!   columns; each row's memory is read about once);
+//! * any other strides: one column per task, the same order element by element (slow).
+//!
+//! Tasks are gathered in index order, so no sum depends on the thread count. The weights' total
+//! in [`column_means`] is summed in row order. No shift is applied: the caller centres if needed.
 
 use faer::MatRef;
+
+use super::{RowMajor, row_major};
+
+/// Where the tail of every sum starts: `-0.0`, the neutral element of f64 addition.
+const TAIL_START: f64 = -0.0;
+
+/// Smallest number of columns per rayon task on a row-major view (one 64-byte line of a row).
+const ROW_MAJOR_COLS: usize = 8;
 
 /// `sum_i a_i b_i` with four interleaved accumulators (a fixed order, so reproducible).
 #[inline]
@@ -28,19 +48,99 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
             acc[k] += x[k] * y[k];
         }
     }
-    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    let tail = ra.iter().zip(rb).fold(TAIL_START, |s, (x, y)| s + x * y);
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// `x' v` (one entry per column of `x`), columns in parallel, each a fixed-order [`dot`].
-pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
-    crate::par::map_indexed(x.ncols(), |j| {
+/// `sum_{i < n} f(i)` in [`dot`]'s order, for terms that are not two slices.
+#[inline]
+fn dot_by(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    let mut acc = [0.0f64; 4];
+    for q in 0..n / 4 {
+        for (k, a) in acc.iter_mut().enumerate() {
+            *a += f(4 * q + k);
+        }
+    }
+    let tail = (n / 4 * 4..n).fold(TAIL_START, |s, i| s + f(i));
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// `sum_i term(i, x_ij)` for the `w` columns `j0..j0 + w` of a row-major view in one pass over
+/// the rows, each column in [`dot`]'s order (four accumulators by row index mod 4, then the tail),
+/// the columns side by side (the inner loops run along a row's contiguous entries and vectorise).
+fn row_block_sums(rows: RowMajor<'_>, j0: usize, w: usize, term: &impl Fn(usize, f64) -> f64) -> Vec<f64> {
+    let n = rows.nrows();
+    let mut acc = vec![0.0f64; 4 * w];
+    for q in 0..n / 4 {
+        for (k, a) in acc.chunks_exact_mut(w).enumerate() {
+            let i = 4 * q + k;
+            let r = &rows.row(i).as_slice()[j0..j0 + w];
+            for (a, &v) in a.iter_mut().zip(r) {
+                *a += term(i, v);
+            }
+        }
+    }
+    let mut tail = vec![TAIL_START; w];
+    for i in n / 4 * 4..n {
+        let r = &rows.row(i).as_slice()[j0..j0 + w];
+        for (t, &v) in tail.iter_mut().zip(r) {
+            *t += term(i, v);
+        }
+    }
+    let a = |k: usize, c: usize| acc[k * w + c];
+    (0..w).map(|c| (a(0, c) + a(1, c)) + (a(2, c) + a(3, c)) + tail[c]).collect()
+}
+
+/// `sum_i term(i, x_ij)` for every column `j` of `x`, in [`dot`]'s order for any layout (see
+/// the module docs), gathered in column order.
+fn column_sums(x: MatRef<'_, f64>, term: impl Fn(usize, f64) -> f64 + Sync) -> Vec<f64> {
+    let d = x.ncols();
+    if let Some(rows) = row_major(x) {
+        // One block of adjacent columns per thread (at least 8, one cache line of a row), so
+        // that each row's memory is read about once in all. Each column's sum has the same order
+        // whatever block it falls in, so the blocking cannot change a bit.
+        let width = d.div_ceil(rayon::current_num_threads().max(1)).next_multiple_of(ROW_MAJOR_COLS);
+        let blocks = crate::par::map_indexed(d.div_ceil(width), |b| {
+            let j0 = b * width;
+            row_block_sums(rows, j0, width.min(d - j0), &term)
+        });
+        return blocks.concat();
+    }
+    crate::par::map_indexed(d, |j| {
         let col = x.col(j);
         match col.try_as_col_major() {
-            Some(c) => dot(c.as_slice(), v),
-            None => (0..v.len()).fold(0.0, |acc, i| acc + col[i] * v[i]),
+            Some(c) => {
+                let c = c.as_slice();
+                dot_by(c.len(), |i| term(i, c[i]))
+            }
+            None => dot_by(col.nrows(), |i| term(i, col[i])),
         }
     })
+}
+
+/// `x' v` (one entry per column of `x`), each column a fixed-order [`dot`] whatever the layout of
+/// `x` (row-major views in one pass over the rows; see the module docs). `v` has one entry per row.
+pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
+    if row_major(x).is_none() {
+        // column-major columns: the slice kernel (vectorised across rows)
+        let fast = (0..x.ncols()).all(|j| x.col(j).try_as_col_major().is_some());
+        if fast {
+            return crate::par::map_indexed(x.ncols(), |j| match x.col(j).try_as_col_major() {
+                Some(c) => dot(c.as_slice(), v),
+                None => 0.0,
+            });
+        }
+    }
+    column_sums(x, |i, xij| xij * v[i])
+}
+
+/// `sum_i w_i x_ij^2` per column of `x` (weights all one when `None`), each column in [`dot`]'s
+/// order (`(w_i x_ij) x_ij` per term) whatever the layout of `x`.
+pub fn column_sq_sums(x: MatRef<'_, f64>, w: Option<&[f64]>) -> Vec<f64> {
+    match w {
+        Some(w) => column_sums(x, |i, v| w[i] * v * v),
+        None => column_sums(x, |_, v| v * v),
+    }
 }
 
 /// Weighted column means of `x` (weights all one when `None`): each column a fixed-order [`dot`]
@@ -72,5 +172,45 @@ mod tests {
         assert_eq!(column_means(x.as_ref(), None), vec![1.5, 11.5]);
         assert_eq!(column_means(x.as_ref(), Some(&[0.0, 1.0, 1.0, 0.0])), vec![1.5, 11.5]);
         assert_eq!(column_means(x.as_ref(), Some(&[3.0, 0.0, 0.0, 1.0])), vec![0.75, 10.75]);
+        assert_eq!(column_sq_sums(x.as_ref(), None), vec![14.0, 534.0]);
+        assert_eq!(column_sq_sums(x.as_ref(), Some(&[0.0, 1.0, 0.0, 2.0])), vec![19.0, 459.0]);
+    }
+
+    /// The same values column-major, row-major (a C-order array, also with a row stride wider
+    /// than the row, as a column slice of a wider array has) and with neither stride one
+    /// give the same bits, for lengths around multiples of 4 and widths around blocks of 8.
+    #[test]
+    fn every_layout_gives_the_same_bits() {
+        for (n, d) in [(1, 1), (3, 2), (4, 9), (7, 8), (33, 17), (8192 + 777, 50), (1030, 3)] {
+            let x = Mat::from_fn(n, d, |i, j| ((i * 31 + j * 17) % 23) as f64 * 0.37 - 3.1 + (i as f64).sin());
+            let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.013).cos() - 0.2).collect();
+            let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 5) as f64).collect();
+            let pad = d + 3;
+            let mut wide = vec![f64::NAN; n * pad];
+            for i in 0..n {
+                for j in 0..d {
+                    wide[i * pad + j] = x[(i, j)];
+                }
+            }
+            let rm = MatRef::from_row_major_slice_with_stride(&wide, n, d, pad);
+            // row stride -1, column stride n: neither layout
+            let flipped = Mat::from_fn(n, d, |i, j| x[(n - 1 - i, j)]);
+            let other = flipped.as_ref().reverse_rows();
+            let compact = x.as_ref().transpose().to_owned();
+            let tight = compact.as_ref().transpose();
+            assert!(super::super::row_major(rm).is_some() && super::super::row_major(other).is_none());
+            let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            let want = bits(xt_dot(x.as_ref(), &v));
+            let want_means = bits(column_means(x.as_ref(), Some(&w)));
+            let want_sq = bits(column_sq_sums(x.as_ref(), Some(&w)));
+            let naive: Vec<u64> = (0..d).map(|j| dot(x.col_as_slice(j), &v).to_bits()).collect();
+            assert_eq!(want, naive, "{n}x{d}");
+            for (name, y) in [("row-major", rm), ("strided", other), ("c-order", tight)] {
+                assert_eq!(bits(xt_dot(y, &v)), want, "{name} {n}x{d}");
+                assert_eq!(bits(column_means(y, Some(&w))), want_means, "{name} {n}x{d}");
+                assert_eq!(bits(column_means(y, None)), bits(column_means(x.as_ref(), None)), "{name}");
+                assert_eq!(bits(column_sq_sums(y, Some(&w))), want_sq, "{name} {n}x{d}");
+            }
+        }
     }
 }

@@ -25,7 +25,9 @@
 //! ```
 //!
 //! Each chunk is one rayon task. It copies sub-blocks of [`GRAM_SUB_BLOCK`] consecutive rows of
-//! `Z` into a contiguous scratch matrix (`fill_block`) and adds `Z_b' Z_b` to its own partial
+//! `Z` into a contiguous scratch matrix (`fill_block`: column by column from a column-major `x`,
+//! row by row, scattering into the scratch columns, from a row-major view; the same values either
+//! way, so the same bits) and adds `Z_b' Z_b` to its own partial
 //! with faer's sequential lower-triangular matmul, sub-blocks in row order. The partials are then
 //! added in chunk order (lower triangle) and the upper triangle mirrored from it. Every sum thus
 //! has the same operands in the same order whatever the thread count, so the result is
@@ -33,7 +35,7 @@
 //! on cache-resident blocks.
 
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// Smallest number of rows per parallel unit of [`gram`].
 pub const GRAM_CHUNK: usize = 4096;
@@ -81,7 +83,7 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
         let mut r0 = start;
         while r0 < end {
             let b = GRAM_SUB_BLOCK.min(end - r0);
-            fill_block(x, shift, row_weight, extras, r0, b, &mut scratch);
+            fill_block(x, shift, row_weight, extras, r0, b, scratch.as_mut());
             let z = scratch.as_ref().subrows(0, b);
             matmul(
                 acc.as_mut(),
@@ -114,8 +116,23 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
     g
 }
 
-/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top of `out`
-/// (`b <= GRAM_SUB_BLOCK`).
+/// `Z = sqrt(a) * (x - shift)` for every row (no extras), as a new column-major matrix: the
+/// same values as the blocks [`gram`] multiplies, filled block by block with `fill_block`.
+pub fn shifted_copy(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>) -> Mat<f64> {
+    let n = x.nrows();
+    let mut z = Mat::<f64>::zeros(n, x.ncols());
+    let mut r0 = 0;
+    while r0 < n {
+        let b = GRAM_SUB_BLOCK.min(n - r0);
+        fill_block(x, shift, row_weight, &[], r0, b, z.as_mut().subrows_mut(r0, b));
+        r0 += b;
+    }
+    z
+}
+
+/// Writes rows `r0..r0 + b` of `sqrt(a) * [x - shift, extras]` into the top `b` rows of `out`
+/// (`b <= GRAM_SUB_BLOCK`). Entry by entry `sqrt(a_i) * (x_ij - s_j)` with weights and
+/// `x_ij - s_j` without, whatever the layout of `x`.
 pub(crate) fn fill_block(
     x: MatRef<'_, f64>,
     shift: &[f64],
@@ -123,7 +140,7 @@ pub(crate) fn fill_block(
     extras: &[Extra<'_>],
     r0: usize,
     b: usize,
-    out: &mut Mat<f64>,
+    mut out: MatMut<'_, f64>,
 ) {
     let d = x.ncols();
     // sqrt of the row weights, once per block (not once per entry)
@@ -134,29 +151,70 @@ pub(crate) fn fill_block(
         None => sw.fill(1.0),
     }
     let sw = &*sw;
-    for (j, &s) in shift.iter().enumerate().take(d) {
-        let col = x.col(j).subrows(r0, b);
-        let dst = &mut out.col_as_slice_mut(j)[..b];
-        match (col.try_as_col_major(), row_weight.is_some()) {
-            (Some(c), true) => {
-                for ((o, &v), &q) in dst.iter_mut().zip(c.as_slice()).zip(sw) {
-                    *o = q * (v - s);
+    if let Some(rows) = super::row_major(x) {
+        // tiles of 8 rows: per column, the tile's 8 entries fill one cache line of the scratch
+        // column (writing row by row would touch every column's line once per row, and the
+        // columns, 4 KB apart, share their L1 sets)
+        const TILE: usize = 8;
+        let shift = &shift[..d];
+        let mut i0 = 0;
+        while i0 < b {
+            let t = TILE.min(b - i0);
+            let mut r: [&[f64]; TILE] = [&[]; TILE];
+            for (k, rk) in r.iter_mut().enumerate().take(t) {
+                *rk = &rows.row(r0 + i0 + k).as_slice()[..d];
+            }
+            let q = &sw[i0..i0 + t];
+            for (j, &s) in shift.iter().enumerate() {
+                let Some(dst) = out.as_mut().col_mut(j).subrows_mut(i0, t).try_as_col_major_mut() else { continue };
+                let dst = dst.as_slice_mut();
+                match row_weight {
+                    Some(_) => {
+                        for k in 0..t {
+                            dst[k] = q[k] * (r[k][j] - s);
+                        }
+                    }
+                    None => {
+                        for k in 0..t {
+                            dst[k] = r[k][j] - s;
+                        }
+                    }
                 }
             }
-            (Some(c), false) => {
-                for (o, &v) in dst.iter_mut().zip(c.as_slice()) {
-                    *o = v - s;
+            i0 += t;
+        }
+    } else {
+        for (j, &s) in shift.iter().enumerate().take(d) {
+            let col = x.col(j).subrows(r0, b);
+            let Some(dst) = out.as_mut().col_mut(j).try_as_col_major_mut() else { continue };
+            let dst = &mut dst.as_slice_mut()[..b];
+            match (col.try_as_col_major(), row_weight.is_some()) {
+                (Some(c), true) => {
+                    for ((o, &v), &q) in dst.iter_mut().zip(c.as_slice()).zip(sw) {
+                        *o = q * (v - s);
+                    }
                 }
-            }
-            (None, _) => {
-                for (i, o) in dst.iter_mut().enumerate() {
-                    *o = sw[i] * (col[i] - s);
+                (Some(c), false) => {
+                    for (o, &v) in dst.iter_mut().zip(c.as_slice()) {
+                        *o = v - s;
+                    }
+                }
+                (None, true) => {
+                    for (i, o) in dst.iter_mut().enumerate() {
+                        *o = sw[i] * (col[i] - s);
+                    }
+                }
+                (None, false) => {
+                    for (i, o) in dst.iter_mut().enumerate() {
+                        *o = col[i] - s;
+                    }
                 }
             }
         }
     }
     for (e, extra) in extras.iter().enumerate() {
-        let dst = &mut out.col_as_slice_mut(d + e)[..b];
+        let Some(dst) = out.as_mut().col_mut(d + e).try_as_col_major_mut() else { continue };
+        let dst = &mut dst.as_slice_mut()[..b];
         match *extra {
             Extra::Column(v, s) => {
                 for ((o, &q), &vi) in dst.iter_mut().zip(sw).zip(&v[r0..r0 + b]) {

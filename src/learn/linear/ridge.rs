@@ -44,7 +44,7 @@ use super::{linear_predict_into, linear_predict_row};
 use crate::error::{Error, Result};
 use crate::learn::{Params, Predict, Regressor, TrainSet, check};
 use crate::linalg::dot::{column_means, dot};
-use crate::linalg::gram::{Extra, GRAM_SUB_BLOCK, fill_block, gram};
+use crate::linalg::gram::{Extra, GRAM_SUB_BLOCK, fill_block, gram, shifted_copy};
 use crate::params;
 use crate::rng::Seed;
 
@@ -166,10 +166,9 @@ impl Centring {
         (0..data.n_samples()).map(|i| data.weight(i).sqrt() * (data.y[i] - self.y_mean)).collect()
     }
 
-    /// `Z = sqrt(W) (X - 1 m')`, `n x d`.
+    /// `Z = sqrt(W) (X - 1 m')`, `n x d` (the Gram kernel's blocks, so any layout of `X`).
     fn scaled_features(&self, data: &TrainSet<'_>) -> Mat<f64> {
-        let x = data.x;
-        Mat::from_fn(x.nrows(), x.ncols(), |i, j| data.weight(i).sqrt() * (x[(i, j)] - self.means[j]))
+        shifted_copy(data.x, &self.means, data.weights)
     }
 }
 
@@ -349,7 +348,7 @@ impl Spectral {
         let p = match &self.basis {
             Basis::Primal(v) => {
                 let mut z = Mat::<f64>::zeros(rows, data.n_features());
-                fill_block(data.x, &c.means, data.weights, &[], r0, rows, &mut z);
+                fill_block(data.x, &c.means, data.weights, &[], r0, rows, z.as_mut());
                 z * v
             }
             Basis::Dual(u) => u.as_ref().subrows(r0, rows).to_owned(),
