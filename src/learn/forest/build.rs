@@ -1,4 +1,4 @@
-//! Growing one tree: depth-first, exact best split per node over the node's sorted values.
+//! Growing one tree: depth-first, best split per node over the node's sorted values (or bins).
 //!
 //! Rows carry weights `w_i` (bootstrap count times sample weight). For a node with weight
 //! `W = sum w_i` and weighted target sum `S = sum w_i y_i`, splitting into `L` and `R` lowers the
@@ -19,12 +19,23 @@
 //! the smallest going right among the node's rows ([`Ranks::threshold`]). The node's rows are then partitioned stably, so each node is a
 //! contiguous range of one index buffer; all scratch is allocated once per tree.
 //!
+//! With `split=binned` ([`super::bins`]), nodes of at least [`BINNED_MIN_ROWS`] rows replace
+//! the sort by a histogram per candidate feature: per bin the weight, weighted target sum and
+//! row count of the node's rows, then one scan of the boundaries between non-empty bins with
+//! the same proxy, rules and tie order (bin `b` left of the next non-empty bin `c` is the
+//! split "rank <= hi_b", threshold between the values of ranks `hi_b` and `lo_c`). Smaller
+//! nodes search exactly. With a bin per distinct value the candidates are the exact search's;
+//! the sums differ only in their order of addition. Histograms are not derived from the
+//! parent's by subtraction: that needs every feature's histogram at the parent, while the
+//! forests used here draw `m = sqrt(d)` features per node (7 of 50).
+//!
 //! Node impurity uses two passes (mean, then `sum w (y - mean)^2 / W`) for accuracy.
 //! References: Breiman (2001), *Random Forests*; Louppe (2014), *Understanding Random Forests*,
 //! ch. 3 and 5; scikit-learn's `_splitter.pyx` / `_criterion.pyx` (read for conventions).
 
 use rand::RngExt;
 
+use super::bins::Bins;
 use super::ranks::Ranks;
 use super::sort;
 use super::tree::Tree;
@@ -32,6 +43,11 @@ use crate::rng::Rng;
 
 /// Impurities at or below this are pure (scikit-learn's `EPSILON`).
 const EPSILON: f64 = f64::EPSILON;
+
+/// With `split=binned`, nodes of fewer rows than this use the exact search: a histogram costs
+/// a pass over the node's rows plus a clear and a scan of up to 255 bins, which is no cheaper
+/// than sorting a small node (whose exact candidates are then also finer).
+pub const BINNED_MIN_ROWS: usize = 256;
 
 /// Growth rules of one tree, resolved from the forest parameters and the tree's sample.
 #[derive(Clone, Copy, Debug)]
@@ -109,6 +125,10 @@ fn stats(wy: &[[f64; 2]], scale: f64) -> NodeStats {
 
 struct Grower<'a> {
     ranks: &'a Ranks,
+    bins: Option<&'a Bins>,
+    /// Per bin `[weight, weighted target sum]` and row count (binned search only).
+    hist: Vec<[f64; 2]>,
+    hcount: Vec<u32>,
     rules: GrowRules,
     min_weight_leaf: f64,
     sample: Sample,
@@ -131,6 +151,7 @@ impl Grower<'_> {
         let mut best: Option<Split> = None;
         let mut best_proxy = f64::NEG_INFINITY;
         let mut visited = 0;
+        let bins = self.bins.filter(|_| n >= BINNED_MIN_ROWS);
         for j in 0..d {
             if visited >= self.rules.max_features {
                 break;
@@ -138,6 +159,58 @@ impl Grower<'_> {
             let r = rng.random_range(j..d);
             self.features.swap(j, r);
             let f = self.features[j];
+            if let Some(bins) = bins {
+                // histogram of the node's rows over the feature's bins, then one scan of the
+                // boundaries between non-empty bins (the same rules and tie order as below)
+                let (hist, hcount) = (&mut self.hist, &mut self.hcount);
+                let nb = bins.lo[f].len();
+                hist[..nb].fill([0.0; 2]);
+                hcount[..nb].fill(0);
+                let col = bins.column(f);
+                let (mut lo, mut hi) = (u8::MAX, 0u8);
+                for (&i, &[w, y]) in idx.iter().zip(wy) {
+                    let b = col[i as usize];
+                    lo = lo.min(b);
+                    hi = hi.max(b);
+                    let h = &mut hist[b as usize];
+                    h[0] += w;
+                    h[1] += w * y;
+                    hcount[b as usize] += 1;
+                }
+                if lo == hi {
+                    continue; // constant in this node: does not count as visited
+                }
+                visited += 1;
+                let (mut wl, mut sl, mut nl) = (0.0, 0.0, 0usize);
+                let mut prev = lo as usize;
+                for b in lo as usize..=hi as usize {
+                    if hcount[b] == 0 {
+                        continue;
+                    }
+                    if b > lo as usize {
+                        // candidate: bins <= prev go left, `b` is the next non-empty bin
+                        if nl >= msl {
+                            if n - nl < msl {
+                                break;
+                            }
+                            let wr = w_tot - wl;
+                            if !(wl < self.min_weight_leaf || wr < self.min_weight_leaf || wl <= 0.0 || wr <= 0.0) {
+                                let sr = s_tot - sl;
+                                let proxy = sl * sl / wl + sr * sr / wr;
+                                if proxy > best_proxy {
+                                    best_proxy = proxy;
+                                    best = Some(Split { feature: f, rank: bins.hi[f][prev], next: bins.lo[f][b] });
+                                }
+                            }
+                        }
+                    }
+                    wl += hist[b][0];
+                    sl += hist[b][1];
+                    nl += hcount[b] as usize;
+                    prev = b;
+                }
+                continue;
+            }
             let col = self.ranks.column(f);
             let (mut lo, mut hi) = (u32::MAX, 0u32);
             for (p, (key, &i)) in keys.iter_mut().zip(idx).enumerate() {
@@ -210,7 +283,15 @@ impl Grower<'_> {
 
 /// Grows a tree on `sample` (rows of positive weight), drawing candidate features from `rng`.
 /// An empty sample gives a single leaf predicting `fallback`.
-pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng: &mut Rng) -> Grown {
+/// With `bins`, nodes of at least [`BINNED_MIN_ROWS`] rows search the bins' boundaries only.
+pub fn grow(
+    ranks: &Ranks,
+    bins: Option<&Bins>,
+    sample: Sample,
+    rules: GrowRules,
+    fallback: f64,
+    rng: &mut Rng,
+) -> Grown {
     let d = ranks.values.len();
     let mut tree = Tree::default();
     let mut importance = vec![0.0; d];
@@ -222,8 +303,12 @@ pub fn grow(ranks: &Ranks, sample: Sample, rules: GrowRules, fallback: f64, rng:
     let scale = rules.impurity_scale;
     let root = stats(&sample.wy, scale);
     let w_root = root.w;
+    let nb = if bins.is_some() { 256 } else { 0 };
     let mut g = Grower {
         ranks,
+        bins,
+        hist: vec![[0.0; 2]; nb],
+        hcount: vec![0; nb],
         rules,
         min_weight_leaf: rules.min_weight_fraction_leaf * w_root,
         sample,

@@ -15,8 +15,9 @@ use faer::MatRef;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::bins::Bins;
 use super::build::{self, GrowRules, Sample};
-use super::params::ForestParams;
+use super::params::{ForestParams, SplitSearch};
 use super::ranks::Ranks;
 use super::tree::{LANES, Tree};
 use crate::error::{Error, Result};
@@ -135,6 +136,7 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
     };
     let fallback = crate::linalg::stats::mean(data.y, data.weights);
     let ranks = Ranks::new(data.x);
+    let bins = (p.split == SplitSearch::Binned).then(|| Bins::new(&ranks, p.max_bins));
     let grown = par::map_indexed(p.n_estimators, |k| {
         let mut rng = seed.indexed(stream::TREE, k as u64).rng();
         let mut counts = vec![0u32; n];
@@ -153,7 +155,7 @@ pub(crate) fn fit(p: &ForestParams, owner: &str, data: TrainSet<'_>, seed: Seed,
                 sample.wy.push([w, data.y[i]]);
             }
         }
-        let g = build::grow(&ranks, sample, rules, fallback, &mut rng);
+        let g = build::grow(&ranks, bins.as_ref(), sample, rules, fallback, &mut rng);
         let inbag = p.oob_score.then(|| {
             let mut bits = vec![0u64; n.div_ceil(64)];
             for (i, &c) in counts.iter().enumerate() {

@@ -9,13 +9,15 @@
 //! the leaf's weighted class-1 frequency (scikit-learn's `predict_proba`). Parameters carry
 //! scikit-learn's names and defaults (see [`RandomForestRegressorParams`]).
 //!
-//! The split search is always exact (every boundary between distinct values of the node's rows
-//! is a candidate, as in scikit-learn); there is no binned approximation. Presorting the
-//! features once into ranks and radix-sorting each node's ranks was chosen by measurement over
-//! comparison-sorting values per node (see BENCHMARKS.md).
+//! The split search is exact by default (every boundary between distinct values of the node's
+//! rows is a candidate, as in scikit-learn); `split=binned` searches only the boundaries between
+//! at most `max_bins` quantile bins per feature in nodes of 256 rows or more (see `bins.rs`,
+//! `build.rs`). Presorting the features once into ranks and radix-sorting each node's ranks was
+//! chosen by measurement over comparison-sorting values per node (see BENCHMARKS.md).
 //!
 //! * `params.rs`: parameters, parsing, validation.
 //! * `ranks.rs`: features presorted once per forest into dense ranks shared by all trees.
+//! * `bins.rs`: ranks grouped into `u8` quantile bins for `split=binned`.
 //! * `build.rs`: growing one tree (split search, partition, stopping rules).
 //! * `sort.rs`: radix sort of a node's rank keys.
 //! * `tree.rs`: the flat fitted tree and its walk.
@@ -26,6 +28,7 @@
 //! Determinism: tree `k` draws only from `seed.indexed(stream::TREE, k)`, so a fitted forest is
 //! bit-identical for any rayon thread count.
 
+mod bins;
 mod build;
 mod fit;
 mod oob;
@@ -39,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fit::Forest;
 pub use oob::{InBag, OutOfBag};
-pub use params::{MaxFeatures, MaxSamples, RandomForestClassifierParams, RandomForestRegressorParams};
+pub use params::{MaxFeatures, MaxSamples, RandomForestClassifierParams, RandomForestRegressorParams, SplitSearch};
 pub use tree::Tree;
 
 use crate::error::Result;

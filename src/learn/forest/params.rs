@@ -54,6 +54,29 @@ impl MaxFeatures {
     }
 }
 
+/// How a node's best split is searched (`split`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SplitSearch {
+    /// Every boundary between distinct values of the node's rows (`exact`, the default; as
+    /// scikit-learn).
+    #[default]
+    Exact,
+    /// Boundaries between `u8` bins of quantiles of the fit's rows (`binned`, at most
+    /// `max_bins` per feature) from per-node histograms; nodes of fewer than
+    /// `BINNED_MIN_ROWS` (256) rows use the exact search. See `bins.rs`.
+    Binned,
+}
+
+impl SplitSearch {
+    fn parse(owner: &str, value: &str) -> Result<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "exact" => Ok(SplitSearch::Exact),
+            "binned" | "hist" => Ok(SplitSearch::Binned),
+            _ => Err(Error::param(owner, "split", format!("unknown split search `{value}`; known: exact, binned"))),
+        }
+    }
+}
+
 /// How many rows each tree's bootstrap sample draws.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum MaxSamples {
@@ -93,6 +116,13 @@ impl MaxSamples {
     }
 }
 
+/// The default `max_bins`.
+const DEFAULT_MAX_BINS: usize = 255;
+
+fn default_max_bins() -> usize {
+    DEFAULT_MAX_BINS
+}
+
 /// The parameters both forests share, in the form the fitting code reads; converted from and to
 /// [`RandomForestRegressorParams`] and [`RandomForestClassifierParams`] (the same fields), so
 /// parsing and validation are written once.
@@ -118,6 +148,10 @@ pub(crate) struct ForestParams {
     pub max_samples: MaxSamples,
     /// Compute out-of-bag predictions and score. Default false.
     pub oob_score: bool,
+    /// Split search. Default `Exact`.
+    pub split: SplitSearch,
+    /// Bins per feature of the binned search (2..=255). Default 255.
+    pub max_bins: usize,
 }
 
 /// Defines a public forest params struct with every field of [`ForestParams`], its default
@@ -138,6 +172,8 @@ macro_rules! forest_params {
         /// | `bootstrap` | true | each tree sees a bootstrap sample (else every row once) |
         /// | `max_samples` | none (= n) | bootstrap draws per tree, see [`MaxSamples`] |
         /// | `oob_score` | false | compute out-of-bag predictions and score (needs `bootstrap`) |
+        /// | `split` | exact | `exact`: every boundary between distinct values; `binned`: boundaries between quantile bins, see [`SplitSearch`] |
+        /// | `max_bins` | 255 | bins per feature for `split=binned` (2..=255) |
         ///
         /// **Rows, weights and the leaf rules.** A tree's row weight is `c_i * w_i`: the bootstrap
         /// count `c_i` (1 without bootstrap) times the sample weight `w_i` (1 when none given). Rows whose
@@ -168,6 +204,14 @@ macro_rules! forest_params {
             pub max_samples: MaxSamples,
             /// Compute out-of-bag predictions and score. Default false.
             pub oob_score: bool,
+            /// Split search. Default `Exact`. Not stored in files (a spec read back searches
+            /// exactly; fitted trees are stored whole, so predictions are unaffected).
+            #[serde(skip)]
+            pub split: SplitSearch,
+            /// Bins per feature of the binned search (2..=255). Default 255. Not stored in
+            /// files, as `split`.
+            #[serde(skip, default = "default_max_bins")]
+            pub max_bins: usize,
         }
 
         impl Default for $name {
@@ -189,6 +233,8 @@ macro_rules! forest_params {
                     bootstrap: p.bootstrap,
                     max_samples: p.max_samples,
                     oob_score: p.oob_score,
+                    split: p.split,
+                    max_bins: p.max_bins,
                 }
             }
         }
@@ -206,6 +252,8 @@ macro_rules! forest_params {
                     bootstrap: p.bootstrap,
                     max_samples: p.max_samples,
                     oob_score: p.oob_score,
+                    split: p.split,
+                    max_bins: p.max_bins,
                 }
             }
         }
@@ -259,6 +307,8 @@ impl ForestParams {
             bootstrap: true,
             max_samples: MaxSamples::All,
             oob_score: false,
+            split: SplitSearch::Exact,
+            max_bins: DEFAULT_MAX_BINS,
         }
     }
 
@@ -274,6 +324,8 @@ impl ForestParams {
         "bootstrap",
         "max_samples",
         "oob_score",
+        "split",
+        "max_bins",
     ];
 
     /// Sets one parameter from text (`n_trees` is accepted as an alias of `n_estimators`).
@@ -292,6 +344,8 @@ impl ForestParams {
             "bootstrap" => self.bootstrap = params::parse_bool(owner, name, value)?,
             "max_samples" => self.max_samples = MaxSamples::parse(owner, value)?,
             "oob_score" => self.oob_score = params::parse_bool(owner, name, value)?,
+            "split" => self.split = SplitSearch::parse(owner, value)?,
+            "max_bins" => self.max_bins = params::parse_usize(owner, name, value)?,
             _ => return Err(params::unknown(owner, name, Self::NAMES)),
         }
         Ok(())
@@ -329,6 +383,9 @@ impl ForestParams {
         }
         if !self.bootstrap && self.max_samples != MaxSamples::All {
             return Err(Error::param(owner, "max_samples", "needs bootstrap=true"));
+        }
+        if !(2..=255).contains(&self.max_bins) {
+            return Err(Error::param(owner, "max_bins", format!("must be in 2..=255, got {}", self.max_bins)));
         }
         if !self.bootstrap && self.oob_score {
             return Err(Error::param(owner, "oob_score", "needs bootstrap=true (no row is out of bag otherwise)"));
@@ -371,6 +428,8 @@ mod tests {
             ("max_features", "1.5"),
             ("max_features", "0"),
             ("max_samples", "0.0"),
+            ("max_bins", "1"),
+            ("max_bins", "256"),
         ];
         for (name, value) in cases {
             let mut p = ok;
@@ -386,5 +445,8 @@ mod tests {
         assert!(matches!(p.validate("rf"), Err(Error::InvalidParam { .. })));
         let mut p = ok;
         assert!(p.set("rf", "n_leaves", "3").is_err());
+        assert!(p.set("rf", "split", "greedy").is_err());
+        p.set("rf", "split", "binned").unwrap();
+        assert_eq!(p.split, SplitSearch::Binned);
     }
 }

@@ -181,6 +181,21 @@ fn bit_identical_for_any_thread_count() {
         assert!(b1 == bk, "model bytes differ with {k} threads");
         assert!(p1.iter().zip(&pk).all(|(a, b)| a.to_bits() == b.to_bits()));
     }
+    // the binned search too (bins are computed in parallel over features)
+    let mut pb = p.clone();
+    pb.split = SplitSearch::Binned;
+    pb.max_bins = 40;
+    let fit_bytes = |k: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap();
+        pool.install(|| {
+            persist::to_bytes(persist::Kind::Regressor, &pb.fit(TrainSet::new(x.as_ref(), &y), Seed(77)).unwrap())
+        })
+    };
+    let bb1 = fit_bytes(1).unwrap();
+    assert!(bb1 != b1, "40 bins on continuous features must change some split");
+    for k in [2, 8] {
+        assert!(fit_bytes(k).unwrap() == bb1, "binned model bytes differ with {k} threads");
+    }
     // the single-row path (trees walked in lock-step) gives the batch path's bits
     let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(77)).unwrap();
     for i in (0..5000).step_by(7) {
@@ -351,4 +366,65 @@ proptest::proptest! {
         let pred = m.predict(x.as_ref()).unwrap();
         proptest::prop_assert!(pred.iter().all(|v| *v >= lo - 1e-9 && *v <= hi + 1e-9));
     }
+}
+
+/// Integer features (`levels` distinct values) and an integer target, so every weighted sum is
+/// exact in f64 and two searches over the same candidates must choose the same splits.
+fn integer_data(n: usize, d: usize, levels: u64, seed: u64) -> (Mat<f64>, Vec<f64>) {
+    let mut rng = Seed(seed).rng();
+    let x = Mat::from_fn(n, d, |_, _| rng.random_range(0..levels) as f64);
+    let y = (0..n).map(|i| ((x[(i, 0)] + 2.0 * x[(i, 1)]) as u64 % 5 + rng.random_range(0..2u64)) as f64).collect();
+    (x, y)
+}
+
+#[test]
+fn binned_search_with_a_bin_per_value_grows_the_exact_trees() {
+    // 3,000 rows (nodes of >= BINNED_MIN_ROWS rows use the histograms), 60 distinct values per
+    // feature (<= max_bins: one bin per value), ties everywhere, bootstrap counts > 1
+    let (x, y) = integer_data(3000, 5, 60, 31);
+    for max_features in [MaxFeatures::All, MaxFeatures::Count(2)] {
+        let exact = RandomForestRegressorParams { n_estimators: 6, max_features, min_samples_leaf: 3, ..reg(6) };
+        let binned = RandomForestRegressorParams { split: SplitSearch::Binned, max_bins: 60, ..exact.clone() };
+        let a = exact.fit(TrainSet::new(x.as_ref(), &y), Seed(5)).unwrap();
+        let b = binned.fit(TrainSet::new(x.as_ref(), &y), Seed(5)).unwrap();
+        assert!(a.forest.trees()[0].n_nodes() > 50);
+        assert_eq!(a.forest.trees(), b.forest.trees(), "{max_features:?}");
+        assert_eq!(a.forest.feature_importances(), b.forest.feature_importances());
+    }
+    let t: Vec<f64> = y.iter().map(|v| f64::from(*v >= 3.0)).collect();
+    let exact = cls(4);
+    let binned = RandomForestClassifierParams { split: SplitSearch::Binned, ..cls(4) };
+    let a = exact.fit(TrainSet::new(x.as_ref(), &t), Seed(6)).unwrap();
+    let b = binned.fit(TrainSet::new(x.as_ref(), &t), Seed(6)).unwrap();
+    assert_eq!(a.forest.trees(), b.forest.trees());
+}
+
+#[test]
+fn binned_search_splits_at_bin_edges_and_keeps_the_exact_search_below_its_node_size() {
+    let (x, y) = simulate(4000, 3, 0.1, 41, |r| (6.0 * r[0]).sin() + r[1]);
+    let p = RandomForestRegressorParams { split: SplitSearch::Binned, max_bins: 8, ..reg(5) };
+    let m = p.fit(TrainSet::new(x.as_ref(), &y), Seed(2)).unwrap();
+    let ranks = ranks::Ranks::new(x.as_ref());
+    let bins = bins::Bins::new(&ranks, 8);
+    // thresholds of the root (4000 x 0.63 distinct rows) lie between two bins' edge values
+    for t in m.forest.trees() {
+        let (f, thr, _, _) = t.split(0).unwrap();
+        let v = &ranks.values[f];
+        let edge = (0..bins.hi[f].len() - 1).any(|b| {
+            let (lo, hi) = (v[bins.hi[f][b] as usize], v[bins.lo[f][b + 1] as usize]);
+            lo <= thr && thr < hi
+        });
+        assert!(edge, "root threshold {thr} on feature {f} is not between two bins");
+    }
+    // small nodes search exactly: many more distinct thresholds than 8 bins x 3 features
+    let mut thr: Vec<u64> =
+        m.forest.trees()[0].nodes.iter().filter(|n| n.threshold.is_finite()).map(|n| n.threshold.to_bits()).collect();
+    thr.sort_unstable();
+    thr.dedup();
+    assert!(thr.len() > 100, "{} distinct thresholds", thr.len());
+    // and the fit is about as good as the exact search's
+    let (xt, yt) = simulate(2000, 3, 0.0, 42, |r| (6.0 * r[0]).sin() + r[1]);
+    let e = reg(5).fit(TrainSet::new(x.as_ref(), &y), Seed(2)).unwrap();
+    let (rb, re) = (r2(&yt, &m.predict(xt.as_ref()).unwrap()), r2(&yt, &e.predict(xt.as_ref()).unwrap()));
+    assert!(rb > 0.97 && (rb - re).abs() < 0.01, "binned R^2 {rb} vs exact {re}");
 }
