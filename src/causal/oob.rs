@@ -236,6 +236,7 @@ mod tests {
     use crate::causal::folds::stratified;
     use crate::learn::forest::RandomForestRegressorParams;
     use crate::learn::{ClassifierSpec, RegressorSpec};
+    use crate::linalg::stats::correlation as corr;
     use faer::Mat;
     use rand::RngExt;
 
@@ -251,15 +252,6 @@ mod tests {
 
     fn rf(k: usize) -> RandomForestRegressorParams {
         RandomForestRegressorParams { n_estimators: k, ..Default::default() }
-    }
-
-    fn corr(a: &[f64], b: &[f64]) -> f64 {
-        let n = a.len() as f64;
-        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-        let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
-        let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
-        cov / (va * vb).sqrt()
     }
 
     #[test]

@@ -49,7 +49,7 @@
 //! [`PpiTuning::Fixed`] `{ kappa: 0, lambda: 1 }` is the original PPI.
 //!
 //! **Interval**: the data-dependent `(kappa, lambda)` converge to constants, so the estimator is
-//! asymptotically that of fixed ones; the held-out evaluation ([`crate::eval::evaluate`](mod@crate::eval::evaluate))
+//! asymptotically that of fixed ones; the held-out evaluation (the caller, `meta-router evaluate`)
 //! bootstraps it (gold and non-gold rows resampled separately, the ranks, the tuning and the
 //! estimate recomputed in every resample), which also carries the quantile term `b` that a CLT
 //! interval would have to estimate through `mu`.

@@ -4,6 +4,7 @@
 //! * `sigmoid(x) = 1 / (1 + e^-x)` evaluated on the side that does not overflow.
 //! * Weighted mean and variance by the two-pass algorithm (mean first, then centred squares),
 //!   accumulated in f64 in index order.
+//! * Pearson correlation `sum (a - ma)(b - mb) / sqrt(sum (a - ma)^2 sum (b - mb)^2)`, unweighted.
 
 /// `log(1 + exp(x))`, finite for every finite `x`.
 #[inline]
@@ -43,6 +44,19 @@ pub fn variance(v: &[f64], w: Option<&[f64]>) -> f64 {
         sw += wi;
     }
     s / sw
+}
+
+/// Pearson correlation of `a` and `b` (equal lengths), about their plain means; NaN when either
+/// is constant.
+pub fn correlation(a: &[f64], b: &[f64]) -> f64 {
+    let (ma, mb) = (mean(a, None), mean(b, None));
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in a.iter().zip(b) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    sab / (saa * sbb).sqrt()
 }
 
 /// Weighted population standard deviation.

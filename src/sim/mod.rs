@@ -598,16 +598,7 @@ mod tests {
         v.iter().sum::<f64>() / v.len() as f64
     }
 
-    pub(super) fn corr(a: &[f64], b: &[f64]) -> f64 {
-        let (ma, mb) = (mean(a), mean(b));
-        let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-        for (x, y) in a.iter().zip(b) {
-            sab += (x - ma) * (y - mb);
-            saa += (x - ma) * (x - ma);
-            sbb += (y - mb) * (y - mb);
-        }
-        sab / (saa * sbb).sqrt()
-    }
+    use crate::linalg::stats::correlation as corr;
 
     #[test]
     fn same_seed_same_table_and_streams_differ() {

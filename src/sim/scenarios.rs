@@ -151,9 +151,10 @@ impl Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::linalg::stats::correlation as corr;
     use crate::params::Params;
     use crate::rng::Seed;
-    use crate::sim::tests::{corr, mean};
+    use crate::sim::tests::mean;
     use faer::linalg::solvers::SolveLstsq;
 
     fn sd(v: &[f64]) -> f64 {

@@ -220,6 +220,7 @@ impl RandomForestClassifierParams {
 mod tests {
     use super::*;
     use crate::learn::{Predict, PredictProba};
+    use crate::linalg::stats::correlation as corr;
     use faer::Mat;
 
     /// `n x d` uniform features (distinct with probability 1) and a target of unique noise,
@@ -240,15 +241,6 @@ mod tests {
             c[rng.random_range(0..n)] += 1;
         }
         c
-    }
-
-    fn corr(a: &[f64], b: &[f64]) -> f64 {
-        let n = a.len() as f64;
-        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
-        let va: f64 = a.iter().map(|x| (x - ma) * (x - ma)).sum();
-        let vb: f64 = b.iter().map(|y| (y - mb) * (y - mb)).sum();
-        cov / (va * vb).sqrt()
     }
 
     #[test]
