@@ -57,7 +57,7 @@ pub fn model_bytes(data: &[u8]) {
             let _ = p.inverse_transform(z.as_ref());
         }
     }
-    if let Ok(r) = persist::from_bytes::<Router>(data, Kind::Router) {
+    if let Ok(r) = Router::from_bytes(data) {
         let d = r.feature_names.len().min(1 << 12);
         let row = vec![0.0; d];
         let mut scratch = vec![0.0; r.scratch_len().min(1 << 12)];
@@ -73,10 +73,11 @@ pub fn model_bytes(data: &[u8]) {
 /// its prediction path. This is what a crafted (not merely corrupted) file can do.
 pub fn model_payload(data: &[u8]) {
     let Some((&which, payload)) = data.split_first() else { return };
-    let kind = match which % 4 {
+    let kind = match which % 5 {
         0 => Kind::Regressor,
         1 => Kind::Classifier,
         2 => Kind::Pca,
+        3 => Kind::RouterPreferenceScale,
         _ => Kind::Router,
     };
     let file = persist::frame(kind, payload);

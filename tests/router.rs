@@ -235,3 +235,82 @@ fn a_pca_router_scores_raw_features_one_query_at_a_time() {
     }
     assert!(back.score_into(&row, &mut [0.0; 2]).is_err());
 }
+
+/// Costs are weighed against `psi_hat` on the gold scale, so the same costs route the same way
+/// under every alignment. `gold_only` with ridge fits `c y` under `std` and `y` under `none`;
+/// ridge is linear in its target, so the two models differ by exactly the factor `c` (~2
+/// here, the preference labels' scale) and the gold-scale scores agree to rounding. Were the
+/// scores left on the preference scale, the `std` router would double every cost threshold.
+#[test]
+fn the_same_costs_route_the_same_way_under_every_alignment() {
+    use meta_router::causal::align::Align;
+    let sim = simulate(
+        Spec { n: 400, d: 3, n_gold: 150, scale: 2.0, noise: 0.3, seed: 8 },
+        |x| 0.5 * x[0] + 0.2,
+        |x| 0.2 * x[1],
+    );
+    let names = vec!["a".into(), "b".into(), "c".into()];
+    let router = |align: Align| {
+        let mut cfg = RouterConfig::with_learner(RegressorSpec::from_name("ridge").unwrap());
+        cfg.align = align;
+        let t = train_router(RouterKind::GoldOnly, &sim.data(), &cfg, Seed(3)).unwrap();
+        Router::new(t, names.clone(), None).unwrap()
+    };
+    let (none, std) = (router(Align::None), router(Align::Std));
+    assert_eq!(none.scale, 1.0);
+    assert!(std.scale > 1.6 && std.scale < 2.4, "c = {}", std.scale);
+    let mut routed_differently_on_the_preference_scale = 0;
+    let (mut primary, mut checked) = (0, 0);
+    for lambda in [0.0, 0.05, 0.1, 0.2, 0.4] {
+        let w = Threshold::from_costs(lambda, 3.0, 1.0).unwrap().w;
+        for i in 0..sim.x.nrows() {
+            let row = [sim.x[(i, 0)], sim.x[(i, 1)], sim.x[(i, 2)]];
+            let (a, b) = (none.score(&row).unwrap(), std.score(&row).unwrap());
+            assert!((a - b).abs() <= 1e-9 * (1.0 + a.abs()), "row {i}: {a} vs {b}");
+            if (a - w).abs() < 1e-9 {
+                continue; // a tie at the threshold: rounding may decide either way
+            }
+            let d = none.decide_with_costs(&row, lambda, 3.0, 1.0).unwrap();
+            assert_eq!(d, std.decide_with_costs(&row, lambda, 3.0, 1.0).unwrap(), "row {i}, lambda {lambda}");
+            checked += 1;
+            primary += (d == Decision::Primary) as usize;
+            routed_differently_on_the_preference_scale += ((std.scale * b > w) != (a > w)) as usize;
+        }
+    }
+    assert!(primary > checked / 10 && primary < checked * 9 / 10, "{primary} of {checked}");
+    assert!(routed_differently_on_the_preference_scale > 50, "{routed_differently_on_the_preference_scale}");
+}
+
+/// A router file of the older kind (thresholds meant for preference-scale scores) loads with its
+/// direct or usage threshold divided by `c`, so it routes as it did; a cost threshold is kept.
+#[test]
+fn an_older_preference_scale_router_file_routes_as_it_did() {
+    use meta_router::persist::{Kind, to_bytes};
+    use meta_router::router::ThresholdRule;
+    let (mut r, sim) = trained_router();
+    assert!((r.scale - 1.0).abs() > 0.05, "c = {}", r.scale);
+    r.calibrate_usage(sim.x.as_ref(), 0.3).unwrap();
+    let c = r.scale;
+    let mut old = r.clone();
+    old.threshold.w *= c;
+    if let ThresholdRule::Usage(u) = &mut old.threshold.rule {
+        u.threshold *= c;
+    }
+    let back = Router::from_bytes(&to_bytes(Kind::RouterPreferenceScale, &old).unwrap()).unwrap();
+    assert!((back.threshold.w - r.threshold.w).abs() <= 1e-12 * r.threshold.w.abs().max(1.0));
+    let mut row = [0.0; 3];
+    let mut agree = 0;
+    for i in 0..sim.x.nrows() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = sim.x[(i, j)];
+        }
+        agree += (back.decide(&row).unwrap() == r.decide(&row).unwrap()) as usize;
+    }
+    assert!(agree >= sim.x.nrows() - 1, "{agree} of {}", sim.x.nrows());
+    let mut costs = r.clone();
+    costs.set_threshold(Threshold::from_costs(0.5, 3.0, 1.0).unwrap());
+    let back = Router::from_bytes(&to_bytes(Kind::RouterPreferenceScale, &costs).unwrap()).unwrap();
+    assert_eq!(back.threshold, costs.threshold);
+    // today's files are of the current kind and load unchanged
+    assert_eq!(Router::from_bytes(&r.to_bytes().unwrap()).unwrap().threshold, r.threshold);
+}

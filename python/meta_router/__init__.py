@@ -845,7 +845,8 @@ class MetaRouter:
         return a
 
     def predict(self, X: Any) -> np.ndarray:
-        """``psi_hat`` per query, on the preference-label scale."""
+        """``psi_hat`` per query, on the gold-label scale (the psi model's preference-scale
+        prediction divided by the alignment constant ``scale_``)."""
         return self._router().predict(self._query(X))
 
     def predict_delta(self, X: Any) -> np.ndarray | None:

@@ -41,7 +41,8 @@ pub struct FitArgs {
     /// The seed.
     #[command(flatten)]
     pub seed: SeedArgs,
-    /// Store this decision threshold w (route to primary when psi_hat > w).
+    /// Store this decision threshold w (route to primary when psi_hat > w, psi_hat on the
+    /// gold-label scale).
     #[arg(long, conflicts_with = "usage", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Store the threshold that routes this share of the training queries to the primary model.

@@ -2,7 +2,10 @@
 //! serves it.
 //!
 //! Writes the columns `psi_hat` and `decision` (`primary` or `alternative`) and reports the
-//! realised usage of the primary model. The threshold is the one stored in the model unless
+//! realised usage of the primary model. `psi_hat` is on the gold-label scale (the model's
+//! preference-scale prediction divided by the alignment constant `c`, see [`crate::router`]),
+//! and so are thresholds and the cost rule: the same `--lambda` and costs route the same way
+//! under every `--align`. The threshold is the one stored in the model unless
 //! `--threshold W` or `--usage RHO` (calibrated on these queries) is given; per-query costs
 //! (`--cost-primary-col`, `--cost-alternative-col` with `--lambda`) give each row its own
 //! threshold `lambda (C_primary - C_alternative)`.
@@ -24,13 +27,14 @@ pub struct RouteArgs {
     /// Queries CSV holding the router's feature columns.
     #[arg(long)]
     pub data: PathBuf,
-    /// Route to primary when psi_hat > W.
+    /// Route to primary when psi_hat > W (psi_hat on the gold-label scale).
     #[arg(long, conflicts_with = "usage", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Calibrate the threshold so this share of the queries goes to the primary model.
     #[arg(long, allow_negative_numbers = true)]
     pub usage: Option<f64>,
-    /// Utility weight of cost (with the cost columns).
+    /// Utility weight of cost (with the cost columns): primary when psi_hat (gold scale) >
+    /// LAMBDA (cost_primary - cost_alternative).
     #[arg(long, requires_all = ["cost_primary_col", "cost_alternative_col"], allow_negative_numbers = true)]
     pub lambda: Option<f64>,
     /// Per-query cost of the primary model (column name).

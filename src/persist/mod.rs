@@ -40,10 +40,14 @@ pub enum Kind {
     Regressor = 1,
     /// A fitted classifier ([`crate::learn::ClassifierModel`]).
     Classifier = 2,
-    /// A fitted router (feature pipeline + psi model).
-    Router = 3,
+    /// A router written before thresholds and scores moved to the gold scale: its stored
+    /// threshold `w` was compared with `psi_hat` on the preference scale. Still read
+    /// ([`crate::router::Router::from_bytes`] converts it); never written.
+    RouterPreferenceScale = 3,
     /// A fitted PCA.
     Pca = 4,
+    /// A fitted router (feature pipeline + psi model), thresholds on the gold scale.
+    Router = 5,
 }
 
 impl Kind {
@@ -51,8 +55,9 @@ impl Kind {
         match v {
             1 => Some(Kind::Regressor),
             2 => Some(Kind::Classifier),
-            3 => Some(Kind::Router),
+            3 => Some(Kind::RouterPreferenceScale),
             4 => Some(Kind::Pca),
+            5 => Some(Kind::Router),
             _ => None,
         }
     }
@@ -212,12 +217,29 @@ pub fn save<T: Serialize>(path: impl AsRef<Path>, kind: Kind, value: &T) -> Resu
 /// [`Error::Io`] when the file cannot be read; [`Error::ModelFile`] naming the file otherwise.
 pub fn load<T: DeserializeOwned>(path: impl AsRef<Path>, kind: Kind) -> Result<T> {
     let path = path.as_ref();
+    let bytes = read_file(path)?;
+    decode(&bytes, kind).map_err(|msg| Error::model_file(Some(path.to_path_buf()), msg))
+}
+
+/// A file's bytes, refused before reading when it is larger than any artefact can be.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::ModelFile`] for an oversized file.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.len() > MAX_PAYLOAD + 1024 {
         return Err(Error::model_file(Some(path.to_path_buf()), "file larger than any model this format allows"));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    decode(&bytes, kind).map_err(|msg| Error::model_file(Some(path.to_path_buf()), msg))
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
+/// The artefact kind a file's header declares, or `None` when the bytes do not start with a
+/// meta-router header of this format version (decoding then gives the precise error).
+pub fn peek_kind(bytes: &[u8]) -> Option<Kind> {
+    if bytes.len() < 16 || bytes[..8] != MAGIC || u32_le(&bytes[8..12]) != FORMAT_VERSION {
+        return None;
+    }
+    Kind::from_u32(u32_le(&bytes[12..16]))
 }
 
 #[cfg(test)]

@@ -26,8 +26,21 @@
 //! is evaluated on the scores. [`Router::score_into`] does this for one query into a caller's
 //! scratch buffer of [`Router::scratch_len`] values, without allocating.
 //!
-//! Scores live on the preference-label scale (gold labels were multiplied by `scale` in
-//! training), so thresholds do too.
+//! # Scale
+//! The psi model is trained on the preference-label scale: gold labels were multiplied by the
+//! alignment constant `c` ([`Router::scale`]), so the model predicts `c psi(x)`. The serving
+//! router reports `psi_hat(x) = model(x) / c`, on the **gold scale**, and compares it with
+//! thresholds on the gold scale. Costs then mean the same under every alignment: the rule
+//! `psi_hat > lambda (C_primary - C_alternative)` weighs a gold-scale gain against a cost, so the
+//! same `lambda` routes the same way whether `c` came from `none`, `std`, `amplitude` or
+//! `wasserstein` (with `none`, `c = 1` and the division is exact). Usage calibration is a
+//! quantile, and dividing by `c > 0` keeps the order of the scores.
+//!
+//! Router files of kind [`Kind::RouterPreferenceScale`], written before this convention, stored
+//! a threshold meant for preference-scale scores; [`Router::from_bytes`] divides a direct or
+//! usage-calibrated threshold by `c` on load, so such a file routes as it did, and keeps a
+//! cost threshold `lambda (C_primary - C_alternative)` as it was (now compared on the gold
+//! scale, as its cost rule intends).
 
 pub mod config;
 pub mod fitted;
@@ -145,11 +158,11 @@ pub struct Router {
     pub pca: Option<PcaModel>,
     /// Which router produced `psi`.
     pub kind: RouterKind,
-    /// `psi_hat(x)` on the preference scale.
+    /// The trained model, on the preference scale: it predicts `c psi(x)` (see the module docs).
     pub psi: RegressorModel,
     /// The scale constant `c` applied to gold labels in training.
     pub scale: f64,
-    /// The decision threshold.
+    /// The decision threshold, on the gold scale of [`Router::score`].
     pub threshold: Threshold,
     /// Training diagnostics (alignment, final stage, overlap).
     pub diagnostics: Diagnostics,
@@ -179,8 +192,9 @@ impl Router {
         self.pca.as_ref().map_or(0, PcaModel::n_components)
     }
 
-    /// `psi_hat` for one query (features in [`Router::feature_names`] order), using `scratch`
-    /// (at least [`Router::scratch_len`] values) for the PCA scores; allocation-free.
+    /// `psi_hat` on the gold scale for one query (features in [`Router::feature_names`]
+    /// order), using `scratch` (at least [`Router::scratch_len`] values) for the PCA scores;
+    /// allocation-free.
     ///
     /// # Errors
     /// [`Error::Shape`] for a row of the wrong length or a short scratch buffer;
@@ -191,8 +205,8 @@ impl Router {
             return Err(Error::shape("query features", self.feature_names.len(), row.len()));
         }
         crate::check::finite_slice("query features", row)?;
-        match &self.pca {
-            None => self.psi.predict_row(row),
+        let on_pref_scale = match &self.pca {
+            None => self.psi.predict_row(row)?,
             Some(p) => {
                 let k = p.n_components();
                 if scratch.len() < k {
@@ -203,12 +217,14 @@ impl Router {
                     MatRef::from_row_major_slice(row, 1, row.len()),
                     MatMut::from_row_major_slice_mut(z, 1, k),
                 )?;
-                self.psi.predict_row(z)
+                self.psi.predict_row(z)?
             }
-        }
+        };
+        Ok(on_pref_scale / self.scale)
     }
 
-    /// `psi_hat` for one query (allocates a scratch buffer only when the router has a PCA).
+    /// `psi_hat` on the gold scale for one query (allocates a scratch buffer only when the
+    /// router has a PCA).
     ///
     /// # Errors
     /// As [`Router::score_into`].
@@ -217,7 +233,7 @@ impl Router {
         self.score_into(row, &mut scratch)
     }
 
-    /// `psi_hat` for every row of `x` into `out`.
+    /// `psi_hat` on the gold scale for every row of `x` into `out`.
     ///
     /// # Errors
     /// [`Error::Shape`] for wrong column count or buffer length.
@@ -226,13 +242,17 @@ impl Router {
             return Err(Error::shape("query feature columns", self.feature_names.len(), x.ncols()));
         }
         match &self.pca {
-            None => self.psi.predict_into(x, out),
+            None => self.psi.predict_into(x, out)?,
             Some(p) => {
                 let mut z = Mat::zeros(x.nrows(), p.n_components());
                 p.transform_into(x, z.as_mut())?;
-                self.psi.predict_into(z.as_ref(), out)
+                self.psi.predict_into(z.as_ref(), out)?
             }
         }
+        for v in out.iter_mut() {
+            *v /= self.scale;
+        }
+        Ok(())
     }
 
     /// The decision for a score under the stored threshold.
@@ -249,7 +269,7 @@ impl Router {
     }
 
     /// The decision for one query with its own costs: primary when
-    /// `psi_hat > lambda (cost_primary - cost_alternative)`.
+    /// `psi_hat > lambda (cost_primary - cost_alternative)`, `psi_hat` on the gold scale.
     ///
     /// # Errors
     /// As [`Router::score`]; non-finite costs.
@@ -290,12 +310,50 @@ impl Router {
         persist::save(path, Kind::Router, self)
     }
 
-    /// Loads a router saved by [`Router::save`].
+    /// Loads a router saved by [`Router::save`] (or an older preference-scale router file, see
+    /// [`Router::from_bytes`]).
     ///
     /// # Errors
-    /// [`Error::Io`]; [`Error::ModelFile`] for a foreign, corrupt or other-version file.
+    /// [`Error::Io`]; [`Error::ModelFile`] naming the file for a foreign, corrupt or
+    /// other-version file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
-        persist::load(path, Kind::Router)
+        let path = path.as_ref();
+        let bytes = persist::read_file(path)?;
+        Router::from_bytes(&bytes).map_err(|e| match e {
+            Error::ModelFile { path: None, msg } => Error::ModelFile { path: Some(path.to_path_buf()), msg },
+            e => e,
+        })
+    }
+
+    /// The router file's bytes ([`Router::save`] writes them).
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] if serialisation fails.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        persist::to_bytes(Kind::Router, self)
+    }
+
+    /// A router from a file's bytes. A file of the older kind
+    /// [`Kind::RouterPreferenceScale`] is converted to the gold scale (module docs): its direct
+    /// or usage-calibrated threshold is divided by `c`, a cost threshold kept.
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] for a foreign, corrupt, wrong-kind or other-version file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if persist::peek_kind(bytes) != Some(Kind::RouterPreferenceScale) {
+            return persist::from_bytes(bytes, Kind::Router);
+        }
+        let mut r: Router = persist::from_bytes(bytes, Kind::RouterPreferenceScale)?;
+        let c = r.scale;
+        match &mut r.threshold.rule {
+            ThresholdRule::Direct => r.threshold.w /= c,
+            ThresholdRule::Usage(u) => {
+                u.threshold /= c;
+                r.threshold.w /= c;
+            }
+            ThresholdRule::Costs { .. } => {}
+        }
+        Ok(r)
     }
 }
 
