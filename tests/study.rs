@@ -51,11 +51,28 @@ fn meta_routers_beat_the_baselines_on_the_simulator() {
         }
         // The heterogeneous bias is estimated better than by a global shift.
         assert!(m.delta_rmse.unwrap() < 0.85 * get("mean_shift").delta_rmse.unwrap(), "{}", summary.table());
-        // Gold labels everywhere remain the upper reference.
-        assert!(get("all_gold").auc > m.auc, "{}", summary.table());
+        // No assertion that `all_gold` beats the meta-routers: it is not a theorem (lifted
+        // preference labels can be less noisy than gold ones, as on `gold_10pct`).
     }
     // Random routing gains nothing on average.
     assert!(get("random").auc.abs() < 3.0 * get("random").auc_se + 1e-3, "{}", summary.table());
+}
+
+/// The acceptance test on the default pipeline, not only on ridge: forests for psi and the
+/// nuisances, the `Auto` final stage, on a small simulated study. The default `meta_dr` must
+/// beat the best baseline (pooled, pref_only, gold_only, mean_shift) by more than two paired
+/// standard errors over the same rounds.
+#[test]
+fn the_default_pipeline_beats_the_best_baseline_on_a_small_study() {
+    let data: StudyData = SimParams { n: 1800, ..Default::default() }.simulate(Seed(31)).unwrap().into();
+    let routers = StudyRouter::parse_list("meta_dr,pooled,pref_only,gold_only,mean_shift").unwrap();
+    let cfg = StudyConfig { n_test: 300, rounds: 8, routers, ..Default::default() };
+    assert_eq!(cfg.router.learner.name(), "rf");
+    assert!(matches!(cfg.router.delta.final_stage, FinalStage::Auto));
+    let s = run_study(&data, &cfg, Seed(5)).unwrap().summary().unwrap();
+    let m = s.routers.iter().find(|r| r.name == "meta_dr").unwrap();
+    let (d, se) = (m.paired.diff_vs_best.unwrap(), m.paired.diff_vs_best_se.unwrap());
+    assert!(d > 2.0 * se && se > 0.0, "meta_dr vs the best baseline: {d} (se {se})\n{}", s.table());
 }
 
 #[test]
