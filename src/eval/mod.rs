@@ -15,6 +15,7 @@
 //! | [`evaluate`](mod@evaluate) | one router on held-out queries: EG curve and AUC with bootstrap and prediction-powered intervals, usage at a threshold |
 //! | [`bootstrap`] | the percentile bootstrap over queries: parameters, position-derived resample streams, intervals |
 //! | [`ppi`] | the prediction-powered estimate of the EG curve and AUC (gold rows correct a judge) |
+//! | [`quality_cost`] | routing among K models: the decision `argmax psi_hat - lambda cost`, the quality-cost curve above the random-mixing line, its area (for two models, the EG exactly) |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod paired;
 pub mod ppi;
 pub mod progress;
+pub mod quality_cost;
 pub mod report;
 pub mod shard;
 pub mod study;
