@@ -55,11 +55,16 @@
 //! documented there: `delta_psi (psi - psi_mean)`, per-topic bias effects, interactions, the
 //! distortion `pb = s g(eta) + noise`, deployment columns and the raw embedding.
 //!
+//! **Many models, many judges.** [`multi`] extends a table to `K` models and `S` judges with
+//! known `psi_k` and `Delta_{s,k}`; `K = 2`, `S = 1` is this table bit for bit.
+//!
 //! References: Meta-Router (ICLR 2026) for the setting; HealthBench (Arora et al. 2025) for the
 //! 5,000 queries over 26 specialties that the defaults imitate.
 
+pub mod multi;
 pub mod scenarios;
 
+pub use multi::{MultiSimData, simulate_multi};
 pub use scenarios::Scenario;
 
 use faer::Mat;
