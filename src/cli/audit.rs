@@ -100,12 +100,8 @@ fn text_column(path: &Path, name: &str) -> Result<Vec<String>> {
         column: Some(name.to_string()),
         msg,
     };
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| csv_err(e.to_string(), Some(1)))?
-        .iter()
-        .map(|s| s.trim().to_string())
-        .collect();
+    let header: Vec<String> =
+        rdr.headers().map_err(|e| csv_err(e.to_string(), Some(1)))?.iter().map(|s| s.trim().to_string()).collect();
     let j = header.iter().position(|h| h == name).ok_or_else(|| Error::MissingColumn {
         path: path.to_path_buf(),
         column: name.to_string(),
@@ -206,13 +202,14 @@ pub fn run(args: AuditArgs) -> Result<()> {
     // Alignment and the pooled rows, as `fit` forms them.
     let gl: Vec<f64> = gold.iter().map(|&i| label[i]).collect();
     let pl: Vec<f64> = pref.iter().map(|&i| label[i]).collect();
-    let alignment = align::align(cfg.align, &Sample { values: &gl, weights: None }, &Sample { values: &pl, weights: None })?;
+    let alignment =
+        align::align(cfg.align, &Sample { values: &gl, weights: None }, &Sample { values: &pl, weights: None })?;
     let c = alignment.c;
     let o: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { c * label[i] } else { label[i] }).collect();
     let rows = PooledRows { x: x.as_ref(), t, o: &o, w: None };
     let names_for_errors: &[String] = if args.pca.is_none() { &d.feature_names } else { &[] };
-    let (phi, overlap) =
-        dr_pseudo_outcomes(&rows, &cfg.delta.nuisance, &cfg.delta, seed).map_err(|e| e.name_features(names_for_errors))?;
+    let (phi, overlap) = dr_pseudo_outcomes(&rows, &cfg.delta.nuisance, &cfg.delta, seed)
+        .map_err(|e| e.name_features(names_for_errors))?;
     let phi: Vec<f64> = phi.iter().map(|v| v / c).collect();
 
     // The projection's features.
@@ -314,7 +311,12 @@ pub fn run(args: AuditArgs) -> Result<()> {
 }
 
 /// `audit.json` and, with groups, `bias_by_group.svg` in `dir`.
-fn write_dir(dir: &PathBuf, obj: &serde_json::Map<String, Value>, a: &crate::eval::audit::Audit, data: &Path) -> Result<()> {
+fn write_dir(
+    dir: &PathBuf,
+    obj: &serde_json::Map<String, Value>,
+    a: &crate::eval::audit::Audit,
+    data: &Path,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let body = serde_json::to_string_pretty(&Value::Object(obj.clone()))
         .map_err(|e| Error::data(format!("cannot encode audit.json: {e}")))?;

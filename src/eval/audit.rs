@@ -223,7 +223,8 @@ pub fn audit(input: &AuditInput<'_>, level: f64) -> Result<Audit> {
     } else {
         let centre: Vec<f64> = (0..q).map(|j| input.blp_x.col(j).iter().sum::<f64>() / n as f64).collect();
         let design = Mat::from_fn(n, q + 1, |i, j| if j == 0 { 1.0 } else { input.blp_x[(i, j - 1)] - centre[j - 1] });
-        let names: Vec<String> = std::iter::once("intercept".to_string()).chain(input.blp_names.iter().cloned()).collect();
+        let names: Vec<String> =
+            std::iter::once("intercept".to_string()).chain(input.blp_names.iter().cloned()).collect();
         let fit = ols_hc3(design.as_ref(), phi, &names)?;
         let df = (n - q - 1) as f64;
         let blp: Vec<Coefficient> = names
@@ -421,8 +422,11 @@ impl Audit {
         }
         if let Some(gs) = &self.groups {
             let _ = writeln!(s, "bias per group (flag: differs from the mean bias, Holm-adjusted p < {alpha:.2})");
-            let _ =
-                writeln!(s, "  {:<22}{:>6} {:>5} {:>10}  {:<22}  {:>8}  {:>8}", "group", "n", "gold", "mean", "interval", "se", "p_adj");
+            let _ = writeln!(
+                s,
+                "  {:<22}{:>6} {:>5} {:>10}  {:<22}  {:>8}  {:>8}",
+                "group", "n", "gold", "mean", "interval", "se", "p_adj"
+            );
             for g in gs {
                 let _ = writeln!(
                     s,
@@ -476,7 +480,8 @@ impl Audit {
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{H}" viewBox="0 0 {w} {H}" font-family="Helvetica, Arial, sans-serif">"#
         );
         let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{H}" fill="white"/>"#);
-        let _ = writeln!(s, r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#FAFAFA" stroke="#444"/>"##);
+        let _ =
+            writeln!(s, r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#FAFAFA" stroke="#444"/>"##);
         let _ = writeln!(
             s,
             r#"<text x="{}" y="30" font-size="13" text-anchor="middle">{}</text>"#,
@@ -559,7 +564,13 @@ mod tests {
         let names = vec!["a".to_string()];
         let of = [0, 0, 0, 1, 1, 1];
         let gnames = vec!["low".to_string(), "high".to_string()];
-        let inp = AuditInput { phi: &phi, is_gold: &gold, blp_x: x.as_ref(), blp_names: &names, groups: Some((&of, &gnames)) };
+        let inp = AuditInput {
+            phi: &phi,
+            is_gold: &gold,
+            blp_x: x.as_ref(),
+            blp_names: &names,
+            groups: Some((&of, &gnames)),
+        };
         let a = audit(&inp, 0.9).unwrap();
         let m = 32.0 / 6.0;
         assert!((a.mean.value - m).abs() < 1e-12);
@@ -598,6 +609,9 @@ mod tests {
         assert!(e.contains("`lonely`") && e.contains("1 row"), "{e}");
         let nan = [1.0, f64::NAN, 3.0];
         assert!(audit(&AuditInput { phi: &nan, ..inp }, 0.9).unwrap_err().to_string().contains("pseudo-outcomes"));
-        assert!(audit(&AuditInput { phi: &phi[..1], is_gold: &gold[..1], blp_x: x.as_ref().subrows(0, 1), ..inp }, 0.9).is_err());
+        assert!(
+            audit(&AuditInput { phi: &phi[..1], is_gold: &gold[..1], blp_x: x.as_ref().subrows(0, 1), ..inp }, 0.9)
+                .is_err()
+        );
     }
 }
