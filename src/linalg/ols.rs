@@ -76,7 +76,8 @@ fn cholesky(a: &[f64], p: usize) -> std::result::Result<Vec<f64>, usize> {
         for k in 0..j {
             d -= l[j * p + k] * l[j * p + k];
         }
-        if !(d > 1e-10 * a[j * p + j].abs().max(f64::MIN_POSITIVE)) {
+        let floor = 1e-10 * a[j * p + j].abs().max(f64::MIN_POSITIVE);
+        if d.is_nan() || d <= floor {
             return Err(j);
         }
         let d = d.sqrt();
@@ -156,12 +157,12 @@ pub fn ols_hc3(x: MatRef<'_, f64>, y: &[f64], names: &[String]) -> Result<Ols> {
     let mut row = vec![0.0; p];
     let mut xtx = vec![0.0; p * p];
     let mut xty = vec![0.0; p];
-    for i in 0..n {
+    for (i, &yi) in y.iter().enumerate() {
         for (j, r) in row.iter_mut().enumerate() {
             *r = z(i, j);
         }
         for a in 0..p {
-            xty[a] += row[a] * y[i];
+            xty[a] += row[a] * yi;
             for b in 0..=a {
                 xtx[a * p + b] += row[a] * row[b];
             }
