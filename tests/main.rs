@@ -1,6 +1,7 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
 mod alloc;
+mod audit;
 mod bad_input;
 mod causal;
 mod cli;

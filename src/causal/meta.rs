@@ -170,6 +170,60 @@ fn final_stage(
     }
 }
 
+/// The DR-learner's cross-fitted pseudo-outcomes and what the final stage needs besides.
+struct DrPseudo {
+    /// `phi_i`, one per row.
+    phi: Vec<f64>,
+    /// The aggregated out-of-fold `mu0_hat`.
+    mu0: Vec<f64>,
+    /// Propensity overlap.
+    overlap: Overlap,
+    /// The repeat-0 folds.
+    folds0: Folds,
+}
+
+/// The DR-learner's nuisances over every repeat, aggregated, and its AIPW pseudo-outcomes.
+fn dr_nuisances<N: Regressor>(
+    rows: &PooledRows<'_>,
+    nuisance_learner: &N,
+    cfg: &DeltaConfig,
+    seed: Seed,
+) -> Result<DrPseudo> {
+    let PooledRows { x, t, o, w } = *rows;
+    let data = TrainSet { x, y: o, weights: w };
+    let reps = cross_fit(rows, cfg, seed, |folds, base| {
+        let (mu0, mu1) = match cfg.nuisance_fit {
+            NuisanceFit::CrossFit => nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?,
+            NuisanceFit::Oob => oob::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?,
+        };
+        let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
+        Ok(ArmOutcomes { mu0, mu1 })
+    })?;
+    let (e, overlap) = reps.propensity(cfg)?;
+    let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
+    let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
+    let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
+    Ok(DrPseudo { phi, mu0, overlap, folds0: reps.folds0 })
+}
+
+/// The DR-learner's cross-fitted AIPW pseudo-outcomes `phi_i` (one per row, in row order; see
+/// [`crate::causal::drlearner`]) and the propensity overlap: exactly what
+/// [`estimate_delta`]`(Method::Dr, ..)` regresses on `x` with the same arguments, for callers
+/// that need the pseudo-outcomes themselves (the bias audit: their mean is the AIPW estimate of
+/// the average bias, their regression on `x` its best linear projection).
+///
+/// # Errors
+/// As [`estimate_delta`] before its final stage.
+pub fn dr_pseudo_outcomes<N: Regressor>(
+    rows: &PooledRows<'_>,
+    nuisance_learner: &N,
+    cfg: &DeltaConfig,
+    seed: Seed,
+) -> Result<(Vec<f64>, Overlap)> {
+    let d = dr_nuisances(rows, nuisance_learner, cfg, seed)?;
+    Ok((d.phi, d.overlap))
+}
+
 /// Estimates `Delta_hat` with cross-fitted nuisances (see the module docs).
 ///
 /// # Errors
@@ -210,27 +264,14 @@ where
             (model, choice, overlap, covariate)
         }
         Method::Dr => {
-            let reps = cross_fit(rows, cfg, seed, |folds, base| {
-                let (mu0, mu1) = match cfg.nuisance_fit {
-                    NuisanceFit::CrossFit => {
-                        nuisance::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?
-                    }
-                    NuisanceFit::Oob => oob::outcomes_by_arm(nuisance_learner, cfg.dr_outcome, data, t, folds, base)?,
-                };
-                let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
-                Ok(ArmOutcomes { mu0, mu1 })
-            })?;
-            let (e, overlap) = reps.propensity(cfg)?;
-            let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
-            let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
-            let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
+            let DrPseudo { phi, mu0, overlap, folds0 } = dr_nuisances(rows, nuisance_learner, cfg, seed)?;
             let covariate = if cfg.outcome_covariate {
                 let pref: Vec<usize> = (0..x.nrows()).filter(|&i| t[i] != 1.0).collect();
                 Some(outcome_covariate(nuisance_learner, data, &pref, mu0, seed)?)
             } else {
                 None
             };
-            let (model, choice) = final_stage(cfg, x, &phi, w, covariate.as_ref(), &reps.folds0, seed)?;
+            let (model, choice) = final_stage(cfg, x, &phi, w, covariate.as_ref(), &folds0, seed)?;
             (model, choice, overlap, covariate)
         }
     };

@@ -5,6 +5,7 @@
 //! non-zero exit code; nothing a user types reaches a panic.
 
 pub mod args;
+pub mod audit;
 pub mod evaluate;
 pub mod fit;
 pub mod learn;
@@ -51,6 +52,9 @@ pub enum Command {
     Route(route::RouteArgs),
     /// Evaluate a saved router on held-out queries: EG curve and AUC with confidence intervals.
     Evaluate(Box<evaluate::EvaluateArgs>),
+    /// Audit the judge: where preference labels are biased against gold labels, with confidence
+    /// intervals and a heterogeneity test.
+    Audit(Box<audit::AuditArgs>),
     /// Combine the shards of one study (`study --shard I/N`) into the files one whole run writes.
     Merge(merge::MergeArgs),
 }
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Route(a) => route::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Evaluate(a) => evaluate::run(*a),
+        Command::Audit(a) => audit::run(*a),
     }
 }
 

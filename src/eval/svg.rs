@@ -39,7 +39,7 @@ fn style(name: &str, k: usize) -> (&'static str, &'static str) {
 }
 
 /// A step of 1, 2 or 5 times a power of ten giving about `target` intervals over `range`.
-fn nice_step(range: f64, target: f64) -> f64 {
+pub(crate) fn nice_step(range: f64, target: f64) -> f64 {
     let raw = (range / target).max(f64::MIN_POSITIVE);
     let p = 10f64.powf(raw.log10().floor());
     let f = raw / p;
@@ -55,12 +55,12 @@ fn nice_step(range: f64, target: f64) -> f64 {
     m * p
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Formats a tick label without float noise.
-fn tick_label(v: f64, step: f64) -> String {
+pub(crate) fn tick_label(v: f64, step: f64) -> String {
     let digits = (-step.log10().floor()).max(0.0) as usize;
     let s = format!("{v:.digits$}");
     if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') { s[1..].to_string() } else { s }

@@ -19,6 +19,7 @@ pub mod check;
 pub mod constant;
 pub mod forest;
 pub mod gbm;
+pub mod kmeans;
 pub mod linear;
 pub mod pca;
 pub mod spec;

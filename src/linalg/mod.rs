@@ -11,6 +11,8 @@
 //! * [`dot`]: `a . b`, `x' v`, weighted column means, in a fixed summation order.
 //! * [`select`]: the rows `idx` of a matrix, the elements `idx` of a vector.
 //! * [`stats`]: weighted mean/variance, `log1pexp`, `sigmoid`.
+//! * [`dist`]: normal CDF and quantile, chi-square, F and t tails.
+//! * [`ols`]: least squares with HC3 standard errors and a robust Wald test.
 //!
 //! # Layouts
 //! The kernels that walk the rows of a feature matrix ([`gram`], [`dot`], and the learners'
@@ -21,8 +23,10 @@
 
 use faer::{ContiguousFwd, MatRef};
 
+pub mod dist;
 pub mod dot;
 pub mod gram;
+pub mod ols;
 pub mod select;
 pub mod stats;
 
