@@ -19,9 +19,10 @@
 //! view (a C-order numpy array) gives the same bits as the same values in column-major order:
 //! * column-major columns (unit row stride): one column per rayon task, [`dot`] on the slice;
 //! * row-major views (unit column stride, see [`super::row_major`]): one block of adjacent
-//!   columns per thread (a multiple of 8), each one pass over the rows that keeps the four
-//!   accumulators and the tail of every column of its block side by side (vectorised across the
-//!   columns; each row's memory is read about once);
+//!   columns per thread (`ceil(d / threads)` wide), each one pass over the rows in tiles of 256
+//!   that keeps the four accumulators of every column of a group of 8 in registers (AVX2 on
+//!   x86-64: the same operations, four columns per vector) and the tail beside them (each row's
+//!   memory is read about once);
 //! * any other strides: one column per task, the same order element by element (slow).
 //!
 //! Tasks are gathered in index order, so no sum depends on the thread count. The weights' total
@@ -33,9 +34,6 @@ use super::{RowMajor, row_major};
 
 /// Where the tail of every sum starts: `-0.0`, the neutral element of f64 addition.
 const TAIL_START: f64 = -0.0;
-
-/// Smallest number of columns per rayon task on a row-major view (one 64-byte line of a row).
-const ROW_MAJOR_COLS: usize = 8;
 
 /// `sum_i a_i b_i` with four interleaved accumulators (a fixed order, so reproducible).
 #[inline]
@@ -65,44 +63,167 @@ fn dot_by(n: usize, f: impl Fn(usize) -> f64) -> f64 {
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
-/// `sum_i term(i, x_ij)` for the `w` columns `j0..j0 + w` of a row-major view in one pass over
-/// the rows, each column in [`dot`]'s order (four accumulators by row index mod 4, then the tail),
-/// the columns side by side (the inner loops run along a row's contiguous entries and vectorise).
-fn row_block_sums(rows: RowMajor<'_>, j0: usize, w: usize, term: &impl Fn(usize, f64) -> f64) -> Vec<f64> {
+/// The term summed per entry by [`column_sums`].
+#[derive(Clone, Copy)]
+enum Term<'a> {
+    /// `x_ij * v_i`.
+    Times(&'a [f64]),
+    /// `(w_i * x_ij) * x_ij`.
+    WeightedSquare(&'a [f64]),
+    /// `x_ij * x_ij`.
+    Square,
+}
+
+impl Term<'_> {
+    #[inline(always)]
+    fn at(self, i: usize, x: f64) -> f64 {
+        match self {
+            Term::Times(v) => x * v[i],
+            Term::WeightedSquare(w) => w[i] * x * x,
+            Term::Square => x * x,
+        }
+    }
+}
+
+/// Rows per tile of [`row_block_sums`]: a multiple of 4 (so that tiles keep [`dot`]'s order),
+/// about 100 KB of a 50-column C-order array, which stays in cache while every group of columns
+/// of the block walks it.
+const ROW_TILE: usize = 256;
+
+/// Columns per group of [`row_block_sums`] (four accumulators of eight columns: eight 256-bit
+/// registers).
+const GROUP: usize = 8;
+
+/// `sum_i term(i, x_ij)` for the `w` columns `j0..j0 + w` of a row-major view, each column in
+/// [`dot`]'s order (four accumulators by row index mod 4, then the tail). The rows are walked
+/// in tiles of [`ROW_TILE`]; within a tile each group of [`GROUP`] adjacent columns keeps its
+/// `4 x GROUP` accumulators in registers and reads its slice of every row of the tile (with
+/// AVX2 on x86-64, four columns per vector: the same multiplications and additions in the same
+/// order as entry by entry, so the same bits).
+fn row_block_sums(rows: RowMajor<'_>, j0: usize, w: usize, term: Term<'_>) -> Vec<f64> {
     let n = rows.nrows();
-    let mut acc = vec![0.0f64; 4 * w];
-    for q in 0..n / 4 {
-        for (k, a) in acc.chunks_exact_mut(w).enumerate() {
-            let i = 4 * q + k;
-            let r = &rows.row(i).as_slice()[j0..j0 + w];
-            for (a, &v) in a.iter_mut().zip(r) {
-                *a += term(i, v);
+    let body = n / 4 * 4;
+    let mut acc = vec![[0.0f64; 4 * GROUP]; w.div_ceil(GROUP)];
+    let mut i0 = 0;
+    while i0 < body {
+        let i1 = (i0 + ROW_TILE).min(body);
+        for (g, a) in acc.iter_mut().enumerate() {
+            let c0 = j0 + g * GROUP;
+            let gw = GROUP.min(j0 + w - c0);
+            if gw < GROUP || !group_sums_simd(rows, c0, i0, i1, term, a) {
+                for q in (i0..i1).step_by(4) {
+                    for k in 0..4 {
+                        let i = q + k;
+                        let row = &rows.row(i).as_slice()[c0..c0 + gw];
+                        for (a, &v) in a[k * GROUP..].iter_mut().zip(row) {
+                            *a += term.at(i, v);
+                        }
+                    }
+                }
             }
         }
+        i0 = i1;
     }
     let mut tail = vec![TAIL_START; w];
-    for i in n / 4 * 4..n {
+    for i in body..n {
         let r = &rows.row(i).as_slice()[j0..j0 + w];
         for (t, &v) in tail.iter_mut().zip(r) {
-            *t += term(i, v);
+            *t += term.at(i, v);
         }
     }
-    let a = |k: usize, c: usize| acc[k * w + c];
-    (0..w).map(|c| (a(0, c) + a(1, c)) + (a(2, c) + a(3, c)) + tail[c]).collect()
+    (0..w)
+        .map(|c| {
+            let (a, k) = (&acc[c / GROUP], c % GROUP);
+            (a[k] + a[GROUP + k]) + (a[2 * GROUP + k] + a[3 * GROUP + k]) + tail[c]
+        })
+        .collect()
+}
+
+/// The AVX2 part of [`row_block_sums`]: rows `i0..i1` (a multiple of 4 apart) of the [`GROUP`]
+/// columns from `c0`, added to the accumulators `acc[k * GROUP + c]`; `false` (nothing done)
+/// without AVX2 or off x86-64.
+#[cfg(target_arch = "x86_64")]
+fn group_sums_simd(
+    rows: RowMajor<'_>,
+    c0: usize,
+    i0: usize,
+    i1: usize,
+    term: Term<'_>,
+    acc: &mut [f64; 4 * GROUP],
+) -> bool {
+    use faer::traits::pulp::{Simd, x86::V3};
+    let Some(simd) = V3::try_new() else { return false };
+    Simd::vectorize(simd, GroupSums { simd, rows, c0, i0, i1, term, acc });
+    true
+}
+
+/// Off x86-64: no SIMD part.
+#[cfg(not(target_arch = "x86_64"))]
+fn group_sums_simd(_: RowMajor<'_>, _: usize, _: usize, _: usize, _: Term<'_>, _: &mut [f64; 4 * GROUP]) -> bool {
+    false
+}
+
+/// The operands of [`group_sums_simd`], run with AVX2 enabled.
+#[cfg(target_arch = "x86_64")]
+struct GroupSums<'x, 't, 'a> {
+    simd: faer::traits::pulp::x86::V3,
+    rows: RowMajor<'x>,
+    c0: usize,
+    i0: usize,
+    i1: usize,
+    term: Term<'t>,
+    acc: &'a mut [f64; 4 * GROUP],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl faer::traits::pulp::WithSimd for GroupSums<'_, '_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: faer::traits::pulp::Simd>(self, _: S) {
+        use faer::traits::pulp::{Simd, cast, f64x4};
+        let GroupSums { simd, rows, c0, i0, i1, term, acc } = self;
+        let mut a: [[f64x4; 2]; 4] = cast(*acc);
+        let mut q = i0;
+        while q < i1 {
+            for (k, ak) in a.iter_mut().enumerate() {
+                let i = q + k;
+                let x = &rows.row(i).as_slice()[c0..c0 + GROUP];
+                let lo: f64x4 = cast([x[0], x[1], x[2], x[3]]);
+                let hi: f64x4 = cast([x[4], x[5], x[6], x[7]]);
+                let (tl, th) = match term {
+                    Term::Times(v) => {
+                        let f = simd.splat_f64s(v[i]);
+                        (simd.mul_f64s(lo, f), simd.mul_f64s(hi, f))
+                    }
+                    Term::WeightedSquare(w) => {
+                        let f = simd.splat_f64s(w[i]);
+                        (simd.mul_f64s(simd.mul_f64s(f, lo), lo), simd.mul_f64s(simd.mul_f64s(f, hi), hi))
+                    }
+                    Term::Square => (simd.mul_f64s(lo, lo), simd.mul_f64s(hi, hi)),
+                };
+                ak[0] = simd.add_f64s(ak[0], tl);
+                ak[1] = simd.add_f64s(ak[1], th);
+            }
+            q += 4;
+        }
+        *acc = cast(a);
+    }
 }
 
 /// `sum_i term(i, x_ij)` for every column `j` of `x`, in [`dot`]'s order for any layout (see
 /// the module docs), gathered in column order.
-fn column_sums(x: MatRef<'_, f64>, term: impl Fn(usize, f64) -> f64 + Sync) -> Vec<f64> {
+fn column_sums(x: MatRef<'_, f64>, term: Term<'_>) -> Vec<f64> {
     let d = x.ncols();
     if let Some(rows) = row_major(x) {
-        // One block of adjacent columns per thread (at least 8, one cache line of a row), so
-        // that each row's memory is read about once in all. Each column's sum has the same order
-        // whatever block it falls in, so the blocking cannot change a bit.
-        let width = d.div_ceil(rayon::current_num_threads().max(1)).next_multiple_of(ROW_MAJOR_COLS);
+        // One block of adjacent columns per thread, as even as the thread count allows (a column's
+        // sum cannot be split over rows without changing its order), so that each row's memory
+        // is read about once in all. Each column's sum has the same order whatever block it falls
+        // in, so the blocking cannot change a bit.
+        let width = d.div_ceil(rayon::current_num_threads().clamp(1, d));
         let blocks = crate::par::map_indexed(d.div_ceil(width), |b| {
             let j0 = b * width;
-            row_block_sums(rows, j0, width.min(d - j0), &term)
+            row_block_sums(rows, j0, width.min(d - j0), term)
         });
         return blocks.concat();
     }
@@ -111,9 +232,9 @@ fn column_sums(x: MatRef<'_, f64>, term: impl Fn(usize, f64) -> f64 + Sync) -> V
         match col.try_as_col_major() {
             Some(c) => {
                 let c = c.as_slice();
-                dot_by(c.len(), |i| term(i, c[i]))
+                dot_by(c.len(), |i| term.at(i, c[i]))
             }
-            None => dot_by(col.nrows(), |i| term(i, col[i])),
+            None => dot_by(col.nrows(), |i| term.at(i, col[i])),
         }
     })
 }
@@ -131,15 +252,15 @@ pub fn xt_dot(x: MatRef<'_, f64>, v: &[f64]) -> Vec<f64> {
             });
         }
     }
-    column_sums(x, |i, xij| xij * v[i])
+    column_sums(x, Term::Times(v))
 }
 
 /// `sum_i w_i x_ij^2` per column of `x` (weights all one when `None`), each column in [`dot`]'s
 /// order (`(w_i x_ij) x_ij` per term) whatever the layout of `x`.
 pub fn column_sq_sums(x: MatRef<'_, f64>, w: Option<&[f64]>) -> Vec<f64> {
     match w {
-        Some(w) => column_sums(x, |i, v| w[i] * v * v),
-        None => column_sums(x, |_, v| v * v),
+        Some(w) => column_sums(x, Term::WeightedSquare(w)),
+        None => column_sums(x, Term::Square),
     }
 }
 

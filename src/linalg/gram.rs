@@ -37,6 +37,8 @@
 use faer::linalg::matmul::triangular::{BlockStructure, matmul};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
+use super::RowMajor;
+
 /// Smallest number of rows per parallel unit of [`gram`].
 pub const GRAM_CHUNK: usize = 4096;
 
@@ -152,37 +154,7 @@ pub(crate) fn fill_block(
     }
     let sw = &*sw;
     if let Some(rows) = super::row_major(x) {
-        // tiles of 8 rows: per column, the tile's 8 entries fill one cache line of the scratch
-        // column (writing row by row would touch every column's line once per row, and the
-        // columns, 4 KB apart, share their L1 sets)
-        const TILE: usize = 8;
-        let shift = &shift[..d];
-        let mut i0 = 0;
-        while i0 < b {
-            let t = TILE.min(b - i0);
-            let mut r: [&[f64]; TILE] = [&[]; TILE];
-            for (k, rk) in r.iter_mut().enumerate().take(t) {
-                *rk = &rows.row(r0 + i0 + k).as_slice()[..d];
-            }
-            let q = &sw[i0..i0 + t];
-            for (j, &s) in shift.iter().enumerate() {
-                let Some(dst) = out.as_mut().col_mut(j).subrows_mut(i0, t).try_as_col_major_mut() else { continue };
-                let dst = dst.as_slice_mut();
-                match row_weight {
-                    Some(_) => {
-                        for k in 0..t {
-                            dst[k] = q[k] * (r[k][j] - s);
-                        }
-                    }
-                    None => {
-                        for k in 0..t {
-                            dst[k] = r[k][j] - s;
-                        }
-                    }
-                }
-            }
-            i0 += t;
-        }
+        fill_rows(rows, &shift[..d], row_weight.map(|_| sw), r0, b, out.as_mut());
     } else {
         for (j, &s) in shift.iter().enumerate().take(d) {
             let col = x.col(j).subrows(r0, b);
@@ -224,6 +196,126 @@ pub(crate) fn fill_block(
             Extra::Ones => dst.copy_from_slice(sw),
         }
     }
+}
+
+/// Writes `q_k (x_{r0+k, j} - s_j)` (or `x - s` without weights `q`) for `k < b` and every
+/// column `j` of the row-major view `rows` into the top `b` rows of the column-major `out`.
+///
+/// Groups of four columns: on x86-64 with AVX2, each 4 x 4 tile (four rows' four entries, one
+/// 32-byte load per row) is shifted and scaled as four row vectors and transposed in registers
+/// into four column pieces; elsewhere, and for the last `d mod 4` columns and `b mod 4` rows,
+/// entry by entry. Either way each value is the same IEEE operation on the same operands
+/// (`q * (x - s)`), so the scratch holds the same bits as from a column-major `x`.
+fn fill_rows(rows: RowMajor<'_>, shift: &[f64], q: Option<&[f64]>, r0: usize, b: usize, mut out: MatMut<'_, f64>) {
+    let d = shift.len();
+    let mut j = 0;
+    while j + 4 <= d {
+        let (_, rest) = out.as_mut().split_at_col_mut(j);
+        let (group, _) = rest.split_at_col_mut(4);
+        let mut cols = group.col_iter_mut().map(|c| c.try_as_col_major_mut().map(|c| c.as_slice_mut()));
+        let (Some(Some(c0)), Some(Some(c1)), Some(Some(c2)), Some(Some(c3))) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
+            return;
+        };
+        let mut dst = [&mut c0[..b], &mut c1[..b], &mut c2[..b], &mut c3[..b]];
+        let s = [shift[j], shift[j + 1], shift[j + 2], shift[j + 3]];
+        let done = fill_group_simd(rows, j, s, q, r0, &mut dst);
+        for k in done..b {
+            let r = &rows.row(r0 + k).as_slice()[j..j + 4];
+            for c in 0..4 {
+                dst[c][k] = match q {
+                    Some(q) => q[k] * (r[c] - s[c]),
+                    None => r[c] - s[c],
+                };
+            }
+        }
+        j += 4;
+    }
+    for (j, &s) in shift.iter().enumerate().skip(j) {
+        let Some(dst) = out.as_mut().col_mut(j).try_as_col_major_mut() else { continue };
+        let dst = &mut dst.as_slice_mut()[..b];
+        for (k, o) in dst.iter_mut().enumerate() {
+            let v = rows.row(r0 + k).as_slice()[j];
+            *o = match q {
+                Some(q) => q[k] * (v - s),
+                None => v - s,
+            };
+        }
+    }
+}
+
+/// The AVX2 part of [`fill_rows`] for the columns `j..j + 4`: whole 4-row tiles; returns how
+/// many rows it wrote (0 without AVX2, or off x86-64).
+#[cfg(target_arch = "x86_64")]
+fn fill_group_simd(
+    rows: RowMajor<'_>,
+    j: usize,
+    s: [f64; 4],
+    q: Option<&[f64]>,
+    r0: usize,
+    dst: &mut [&mut [f64]; 4],
+) -> usize {
+    use faer::traits::pulp::{Simd, x86::V3};
+    let Some(simd) = V3::try_new() else { return 0 };
+    Simd::vectorize(simd, FillGroup { simd, rows, j, s, q, r0, dst })
+}
+
+/// The operands of [`fill_group_simd`], run with AVX2 enabled (`V3::vectorize`).
+#[cfg(target_arch = "x86_64")]
+struct FillGroup<'x, 'q, 'b, 'o> {
+    simd: faer::traits::pulp::x86::V3,
+    rows: RowMajor<'x>,
+    j: usize,
+    s: [f64; 4],
+    q: Option<&'q [f64]>,
+    r0: usize,
+    dst: &'b mut [&'o mut [f64]; 4],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl faer::traits::pulp::WithSimd for FillGroup<'_, '_, '_, '_> {
+    type Output = usize;
+
+    #[inline(always)]
+    fn with_simd<S: faer::traits::pulp::Simd>(self, _: S) -> usize {
+        use faer::traits::pulp::{Simd, cast, f64x4};
+        let FillGroup { simd, rows, j, s, q, r0, dst } = self;
+        let tiles = dst[0].len() / 4;
+        let sv: f64x4 = cast(s);
+        for t in 0..tiles {
+            let i = 4 * t;
+            let mut tile = [sv; 4];
+            for (k, v) in tile.iter_mut().enumerate() {
+                let r = &rows.row(r0 + i + k).as_slice()[j..j + 4];
+                let x = simd.sub_f64s(cast([r[0], r[1], r[2], r[3]]), sv);
+                *v = match q {
+                    Some(q) => simd.mul_f64s(simd.splat_f64s(q[i + k]), x),
+                    None => x,
+                };
+            }
+            // four rows' entries -> four columns' pieces (a 4 x 4 transpose in registers)
+            let cols: [f64x4; 4] = simd.deinterleave_shfl_f64s(tile);
+            for (c, col) in cols.iter().enumerate() {
+                let v: [f64; 4] = cast(*col);
+                dst[c][i..i + 4].copy_from_slice(&v);
+            }
+        }
+        4 * tiles
+    }
+}
+
+/// Off x86-64: no SIMD part, [`fill_rows`] writes entry by entry.
+#[cfg(not(target_arch = "x86_64"))]
+fn fill_group_simd(
+    _: RowMajor<'_>,
+    _: usize,
+    _: [f64; 4],
+    _: Option<&[f64]>,
+    _: usize,
+    _: &mut [&mut [f64]; 4],
+) -> usize {
+    0
 }
 
 #[cfg(test)]
