@@ -1,5 +1,6 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod active;
 mod alloc;
 mod bad_input;
 mod causal;

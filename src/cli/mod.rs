@@ -12,6 +12,7 @@ pub mod merge;
 pub mod route;
 pub mod simulate;
 pub mod study;
+pub mod suggest;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -51,6 +52,8 @@ pub enum Command {
     Route(route::RouteArgs),
     /// Evaluate a saved router on held-out queries: EG curve and AUC with confidence intervals.
     Evaluate(Box<evaluate::EvaluateArgs>),
+    /// Choose pool queries to grade next, with known inclusion probabilities.
+    Suggest(suggest::SuggestArgs),
     /// Combine the shards of one study (`study --shard I/N`) into the files one whole run writes.
     Merge(merge::MergeArgs),
 }
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Route(a) => route::run(a),
         Command::Merge(a) => merge::run(a),
         Command::Evaluate(a) => evaluate::run(*a),
+        Command::Suggest(a) => suggest::run(a),
     }
 }
 

@@ -15,10 +15,12 @@
 //! | [`evaluate`](mod@evaluate) | one router on held-out queries: EG curve and AUC with bootstrap and prediction-powered intervals, usage at a threshold |
 //! | [`bootstrap`] | the percentile bootstrap over queries: parameters, position-derived resample streams, intervals |
 //! | [`ppi`] | the prediction-powered estimate of the EG curve and AUC (gold rows correct a judge) |
+//! | [`active`] | active gold selection: batch inclusion probabilities with a floor, systematic sampling, the design's known propensity, the rules |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
 
+pub mod active;
 pub mod bootstrap;
 pub mod curves;
 pub mod evaluate;
