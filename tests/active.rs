@@ -126,8 +126,7 @@ fn small_study(selection: GoldSelection) -> StudyConfig {
 #[test]
 fn active_studies_are_bit_identical_for_any_thread_count_and_differ_from_random() {
     let data: StudyData = SimParams { n: 700, ..Default::default() }.simulate(Seed(5)).unwrap().into();
-    let active =
-        GoldSelection::Active(ActiveConfig { batches: vec![30, 30], rule: GoldRule::Neyman, floor: 0.3 });
+    let active = GoldSelection::Active(ActiveConfig { batches: vec![30, 30], rule: GoldRule::Neyman, floor: 0.3 });
     let cfg = small_study(active);
     let outs = in_pools(|| run_study(&data, &cfg, Seed(2)).unwrap());
     assert_eq!(outs[0], outs[1]);
@@ -147,7 +146,12 @@ fn pool_run(data: &StudyData, cfg: &StudyConfig) -> meta_router::eval::StudyOutc
 fn gold_selection_random_with_batches_is_the_study_without_the_flag() {
     let base = ["study", "--n", "600", "--gold", "60", "--test", "150", "--rounds", "2", "--learner", "ridge"];
     let run = |extra: &[&str]| {
-        let out = bin().args(base).args(["--routers", "meta_dr,gold_only", "--json", "--quiet"]).args(extra).output().unwrap();
+        let out = bin()
+            .args(base)
+            .args(["--routers", "meta_dr,gold_only", "--json", "--quiet"])
+            .args(extra)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v.as_object_mut().unwrap().remove("seconds");
@@ -174,7 +178,8 @@ fn bad_batches_budgets_and_pools_are_named() {
     assert!(e.contains("--gold-batches") && e.contains("90") && e.contains("100"), "{e}");
     let e = check_batches(&[100, 0], 100).unwrap_err().to_string();
     assert!(e.contains("--gold-batches") && e.contains("batch 2 is 0"), "{e}");
-    let base = ["study", "--n", "600", "--gold", "60", "--test", "150", "--rounds", "1", "--learner", "ridge", "--quiet"];
+    let base =
+        ["study", "--n", "600", "--gold", "60", "--test", "150", "--rounds", "1", "--learner", "ridge", "--quiet"];
     let e = stderr_of(&[&base[..], &["--gold-selection", "active", "--gold-batches", "30,20"]].concat());
     assert!(e.contains("--gold-batches") && e.contains("sums to 50"), "{e}");
     let e = stderr_of(&[&base[..], &["--gold-selection", "active", "--gold-batches", "60,0"]].concat());
@@ -261,7 +266,8 @@ fn a_known_constant_propensity_is_the_gold_share() {
     let mut rng = Seed(8).rng();
     let x = Mat::from_fn(n, 3, |_, _| rng.sample::<f64, _>(StandardNormal));
     let is_gold: Vec<f64> = (0..n).map(|i| f64::from(i % 10 == 0)).collect();
-    let label: Vec<f64> = (0..n).map(|i| x[(i, 0)] + 0.3 * is_gold[i] + 0.2 * rng.sample::<f64, _>(StandardNormal)).collect();
+    let label: Vec<f64> =
+        (0..n).map(|i| x[(i, 0)] + 0.3 * is_gold[i] + 0.2 * rng.sample::<f64, _>(StandardNormal)).collect();
     let data = meta_router::router::RouterData {
         x: x.as_ref(),
         is_gold: &is_gold,

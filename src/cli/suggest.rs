@@ -58,17 +58,19 @@ pub struct SuggestArgs {
 ///
 /// # Errors
 /// A budget of 0 or larger than the pool; the model's prediction errors.
-pub fn choose(router: &Router, x: faer::MatRef<'_, f64>, budget: usize, floor: f64, seed: Seed) -> Result<(Vec<usize>, Vec<f64>)> {
+pub fn choose(
+    router: &Router,
+    x: faer::MatRef<'_, f64>,
+    budget: usize,
+    floor: f64,
+    seed: Seed,
+) -> Result<(Vec<usize>, Vec<f64>)> {
     let n = x.nrows();
     if budget == 0 {
         return Err(Error::param("suggest", "--budget", "must be at least 1, got 0"));
     }
     if budget > n {
-        return Err(Error::param(
-            "suggest",
-            "--budget",
-            format!("{budget} is larger than the pool: it has {n} rows"),
-        ));
+        return Err(Error::param("suggest", "--budget", format!("{budget} is larger than the pool: it has {n} rows")));
     }
     let z = match &router.pca {
         Some(p) => Some(p.transform(x)?),
@@ -110,7 +112,10 @@ pub fn run(args: SuggestArgs) -> Result<()> {
         let all: Vec<f64> = (0..d.n_rows()).map(|i| i as f64).collect();
         let mut sel = vec![0.0; d.n_rows()];
         chosen.iter().for_each(|&i| sel[i] = 1.0);
-        write_csv(path, &[Column::Num("pool_row", &all), Column::Num("inclusion_prob", &p), Column::Num("selected", &sel)])?;
+        write_csv(
+            path,
+            &[Column::Num("pool_row", &all), Column::Num("inclusion_prob", &p), Column::Num("selected", &sel)],
+        )?;
     }
     let (lo, hi) = p.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     println!(

@@ -173,9 +173,7 @@ where
     // Horvitz-Thompson weights for the population moments (alignment, mean_shift) under a
     // known design; the user weights otherwise.
     let design: Option<Vec<f64>> = known.map(|e| {
-        (0..n)
-            .map(|i| w.map_or(1.0, |w| w[i]) / if data.is_gold[i] == 1.0 { e[i] } else { 1.0 - e[i] })
-            .collect()
+        (0..n).map(|i| w.map_or(1.0, |w| w[i]) / if data.is_gold[i] == 1.0 { e[i] } else { 1.0 - e[i] }).collect()
     });
     let mw = design.as_deref().or(w);
     let align_method = if cfg.protocol == Protocol::Paper { Align::None } else { cfg.align };
