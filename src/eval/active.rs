@@ -295,7 +295,7 @@ pub fn uncertainty_scores(psi: &RegressorModel, x: MatRef<'_, f64>) -> Result<Ve
     let denom = (n.max(2) - 1) as f64;
     for (rank, &i) in order.iter().enumerate() {
         let q = rank as f64 / denom;
-        if q >= USAGE_BAND[0] && q <= USAGE_BAND[1] {
+        if (USAGE_BAND[0]..=USAGE_BAND[1]).contains(&q) {
             s[i] = spread[i];
         }
     }
@@ -424,7 +424,7 @@ mod tests {
         let sum: f64 = inc.p.iter().sum();
         assert!((sum - 3.0).abs() < 1e-12, "{sum}");
         assert_eq!(inc.p[3], 1.0);
-        assert!(inc.p.iter().all(|&p| p >= 0.3 * 3.0 / 8.0 - 1e-12 && p <= 1.0));
+        assert!(inc.p.iter().all(|&p| (0.3 * 3.0 / 8.0 - 1e-12..=1.0).contains(&p)));
         // uniform scores and floor 1 give b / R
         let u = inclusion_probabilities(&[1.0; 10], 4, 1.0).unwrap();
         assert!(u.p.iter().all(|&p| (p - 0.4).abs() < 1e-12));
