@@ -58,6 +58,8 @@ pub mod stream {
     pub const EVAL: u64 = 0x0F;
     /// Repeats of cross-fitting (indexed by repeat).
     pub const REPEAT: u64 = 0x10;
+    /// Active gold selection: the draws of each batch after the first (indexed by batch).
+    pub const ACTIVE: u64 = 0x11;
 }
 
 /// The SplitMix64 finaliser: a bijective, avalanching 64-bit mix.

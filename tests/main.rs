@@ -1,5 +1,6 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod active;
 mod alloc;
 mod audit;
 mod bad_input;

@@ -786,7 +786,7 @@ fn study<'py>(
         Some(list) => StudyRouter::parse_list(list).py()?,
         None => StudyRouter::all(),
     };
-    let cfg = StudyConfig { n_gold, n_test, rounds, routers, router, curves, pca };
+    let cfg = StudyConfig { n_gold, n_test, rounds, routers, router, curves, pca, ..Default::default() };
     let data: StudyData = match (&x, &gold, &pref) {
         (None, None, None) => {
             if psi.is_some() || delta.is_some() {

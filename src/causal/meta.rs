@@ -185,6 +185,7 @@ struct DrPseudo {
 /// The DR-learner's nuisances over every repeat, aggregated, and its AIPW pseudo-outcomes.
 fn dr_nuisances<N: Regressor>(
     rows: &PooledRows<'_>,
+    known: Option<&[f64]>,
     nuisance_learner: &N,
     cfg: &DeltaConfig,
     seed: Seed,
@@ -199,7 +200,7 @@ fn dr_nuisances<N: Regressor>(
         let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
         Ok(ArmOutcomes { mu0, mu1 })
     })?;
-    let (e, overlap) = reps.propensity(cfg)?;
+    let (e, overlap) = known_or(reps.propensity(cfg)?, known, x.nrows())?;
     let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
     let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
     let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
@@ -220,7 +221,7 @@ pub fn dr_pseudo_outcomes<N: Regressor>(
     cfg: &DeltaConfig,
     seed: Seed,
 ) -> Result<(Vec<f64>, Overlap)> {
-    let d = dr_nuisances(rows, nuisance_learner, cfg, seed)?;
+    let d = dr_nuisances(rows, None, nuisance_learner, cfg, seed)?;
     Ok((d.phi, d.overlap))
 }
 
@@ -231,6 +232,42 @@ pub fn dr_pseudo_outcomes<N: Regressor>(
 pub fn estimate_delta<N: Regressor>(
     method: Method,
     rows: &PooledRows<'_>,
+    nuisance_learner: &N,
+    cfg: &DeltaConfig,
+    seed: Seed,
+) -> Result<DeltaFit>
+where
+    N::Model: 'static,
+{
+    estimate_delta_known(method, rows, None, nuisance_learner, cfg, seed)
+}
+
+/// The propensity the learners use: the cross-fitted one, or the per-row known propensity
+/// `known` (a design's `P(gold | x_i)`, e.g. from active gold selection) when given, which then
+/// replaces `cfg.propensity` whatever it says. Overlap is reported with clip 0.
+fn known_or(fitted: (Vec<f64>, Overlap), known: Option<&[f64]>, n: usize) -> Result<(Vec<f64>, Overlap)> {
+    let Some(e) = known else { return Ok(fitted) };
+    if e.len() != n {
+        return Err(crate::error::Error::shape("known propensity vs pooled rows", n, e.len()));
+    }
+    if let Some(i) = e.iter().position(|&v| !(v > 0.0 && v < 1.0)) {
+        return Err(crate::error::Error::data(format!(
+            "known propensity at row {i} is {}; it must lie in (0, 1)",
+            e[i]
+        )));
+    }
+    Ok((e.to_vec(), nuisance::overlap(e, 0.0)))
+}
+
+/// [`estimate_delta`] with an optional per-row known propensity `e_i = P(t_i = 1 | x_i)` under
+/// the design that chose the gold rows (see `known_or`); `None` is [`estimate_delta`].
+///
+/// # Errors
+/// As [`estimate_delta`]; a known propensity of the wrong length or outside `(0, 1)`.
+pub fn estimate_delta_known<N: Regressor>(
+    method: Method,
+    rows: &PooledRows<'_>,
+    known: Option<&[f64]>,
     nuisance_learner: &N,
     cfg: &DeltaConfig,
     seed: Seed,
@@ -250,7 +287,7 @@ where
                     oob::out_of_bag(nuisance_learner, data, None, folds, base, (stream::NUISANCE_OUTCOME, 0))
                 }
             })?;
-            let (e, overlap) = reps.propensity(cfg)?;
+            let (e, overlap) = known_or(reps.propensity(cfg)?, known, x.nrows())?;
             let m = reps.aggregate(cfg, |r| &r.outcome)?;
             let stage = r_stage(o, &m, t, &e, w)?;
             let covariate = if cfg.outcome_covariate {
@@ -264,7 +301,7 @@ where
             (model, choice, overlap, covariate)
         }
         Method::Dr => {
-            let DrPseudo { phi, mu0, overlap, folds0 } = dr_nuisances(rows, nuisance_learner, cfg, seed)?;
+            let DrPseudo { phi, mu0, overlap, folds0 } = dr_nuisances(rows, known, nuisance_learner, cfg, seed)?;
             let covariate = if cfg.outcome_covariate {
                 let pref: Vec<usize> = (0..x.nrows()).filter(|&i| t[i] != 1.0).collect();
                 Some(outcome_covariate(nuisance_learner, data, &pref, mu0, seed)?)

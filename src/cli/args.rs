@@ -21,6 +21,7 @@ use crate::causal::{
     default_propensity_classifier,
 };
 use crate::error::{Error, Result};
+use crate::eval::active::{ActiveConfig, DEFAULT_FLOOR, GoldRule, GoldSelection, check_batches};
 use crate::learn::{ClassifierSpec, RegressorSpec};
 use crate::router::{Protocol, RouterConfig};
 
@@ -389,5 +390,88 @@ impl RouterArgs {
         cfg.delta.outcome_covariate = self.outcome_covariate;
         cfg.delta.dr_gold_ridge = self.dr_gold_ridge;
         Ok(cfg)
+    }
+}
+
+/// `--gold-selection`: how a study chooses its gold rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GoldSelectionArg {
+    /// A simple random sample (today's study).
+    Random,
+    /// A random first batch, then batches chosen by `--gold-rule` with known probabilities.
+    Active,
+}
+
+/// `--gold-rule`: the score that chooses the next batch (see `meta_router::eval::active`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GoldRuleArg {
+    /// sqrt(sigma^2 + (Delta_hat - mean)^2): the DR-learner's Neyman allocation (studies only).
+    Neyman,
+    /// |Delta_hat - mean| of the default meta-router (studies only).
+    Bias,
+    /// The forest's tree disagreement on psi_hat inside the usage band 0.2..0.8.
+    Uncertainty,
+}
+
+impl From<GoldRuleArg> for GoldRule {
+    fn from(r: GoldRuleArg) -> Self {
+        match r {
+            GoldRuleArg::Neyman => GoldRule::Neyman,
+            GoldRuleArg::Bias => GoldRule::Bias,
+            GoldRuleArg::Uncertainty => GoldRule::Uncertainty,
+        }
+    }
+}
+
+/// How a study chooses its gold rows: `--gold-selection`, `--gold-batches`, `--gold-rule`,
+/// `--gold-floor`.
+#[derive(Clone, Debug, Args)]
+pub struct GoldSelectionArgs {
+    /// Gold rows at random (default, today's study) or chosen actively, batch by batch.
+    #[arg(long, value_enum, default_value_t = GoldSelectionArg::Random)]
+    pub gold_selection: GoldSelectionArg,
+    /// Batch sizes, comma separated, summing to the gold count (e.g. 50,50); the first is
+    /// random [default with active: two halves of the gold count].
+    #[arg(long, value_name = "B1,B2,...")]
+    pub gold_batches: Option<String>,
+    /// The rule choosing each batch after the first (active only).
+    #[arg(long, value_enum, default_value_t = GoldRuleArg::Neyman)]
+    pub gold_rule: GoldRuleArg,
+    /// The share of each chosen batch's probability spread uniformly (every row keeps at least
+    /// this share of the uniform probability), in (0, 1].
+    #[arg(long, default_value_t = DEFAULT_FLOOR)]
+    pub gold_floor: f64,
+}
+
+impl GoldSelectionArgs {
+    /// The study's gold selection for `n_gold` gold rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] naming `--gold-batches` (not a list of integers, a zero batch, a
+    /// sum other than the gold count) or `--gold-floor`.
+    pub fn selection(&self, n_gold: usize) -> Result<GoldSelection> {
+        let batches = match &self.gold_batches {
+            Some(list) => {
+                let mut v = Vec::new();
+                for part in list.split(',').map(str::trim) {
+                    let b: usize = part.parse().map_err(|_| {
+                        Error::param("study", "--gold-batches", format!("`{part}` in `{list}` is not a row count"))
+                    })?;
+                    v.push(b);
+                }
+                check_batches(&v, n_gold)?;
+                Some(v)
+            }
+            None => None,
+        };
+        match self.gold_selection {
+            GoldSelectionArg::Random => Ok(GoldSelection::Random),
+            GoldSelectionArg::Active => {
+                let batches = batches.unwrap_or_else(|| vec![n_gold / 2, n_gold - n_gold / 2]);
+                let a = ActiveConfig { batches, rule: self.gold_rule.into(), floor: self.gold_floor };
+                a.validate(n_gold)?;
+                Ok(GoldSelection::Active(a))
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaParams;
 use crate::rng::{Seed, stream};
-use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, train_router};
+use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, train_router, train_router_known};
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]
@@ -28,6 +28,11 @@ pub struct FitArgs {
     /// The label column (gold label on gold rows, preference label on preference rows).
     #[arg(long, default_value = "label")]
     pub label_col: String,
+    /// A per-row known propensity P(gold | x) in (0, 1) under the design that chose the gold
+    /// rows (e.g. `suggest`'s `inclusion_prob`): the meta-learners use it instead of the gold
+    /// share, the scale alignment weights gold rows by 1 / p (see `train_router_known`).
+    #[arg(long)]
+    pub propensity_col: Option<String>,
     /// The meta-learner (`dr`, `r`) or a baseline router.
     #[arg(long, value_enum, default_value_t = MethodArg::Dr)]
     pub method: MethodArg,
@@ -108,6 +113,7 @@ pub fn run(args: FitArgs) -> Result<()> {
     let mut roles = ColumnRoles::with_features(args.input.features.as_deref());
     roles.numeric.push(args.label_col.clone());
     roles.numeric.extend(args.input.weight_col.iter().cloned());
+    roles.numeric.extend(args.propensity_col.iter().cloned());
     roles.source = Some(args.source_col.clone());
     let d = read_csv(&args.input.data, &roles)?;
     d.check_finite_features()?;
@@ -117,6 +123,13 @@ pub fn run(args: FitArgs) -> Result<()> {
         Some(w) => {
             d.check_column(w, |v| v.is_finite() && v >= 0.0, "sample weight must be a finite number >= 0")?;
             Some(d.column(w)?)
+        }
+        None => None,
+    };
+    let known = match &args.propensity_col {
+        Some(c) => {
+            d.check_column(c, |v| v > 0.0 && v < 1.0, "a known propensity must lie in (0, 1)")?;
+            Some(d.column(c)?)
         }
         None => None,
     };
@@ -143,7 +156,11 @@ pub fn run(args: FitArgs) -> Result<()> {
     let t0 = std::time::Instant::now();
     // the learners see the CSV's feature columns unless PCA replaced them by components
     let names: &[String] = if pca.is_none() { &d.feature_names } else { &[] };
-    let trained = train_router(kind, &data, &cfg, seed).map_err(|e| e.name_features(names))?;
+    let trained = match known {
+        None => train_router(kind, &data, &cfg, seed),
+        Some(e) => train_router_known(kind, &data, e, &cfg, seed),
+    }
+    .map_err(|e| e.name_features(names))?;
     let fit_seconds = t0.elapsed().as_secs_f64();
     let mut router = Router::new(trained, d.feature_names.clone(), pca)?;
     let usage = match (args.threshold, args.usage) {

@@ -13,6 +13,7 @@ pub mod merge;
 pub mod route;
 pub mod simulate;
 pub mod study;
+pub mod suggest;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -55,6 +56,8 @@ pub enum Command {
     /// Audit the judge: where preference labels are biased against gold labels, with confidence
     /// intervals and a heterogeneity test.
     Audit(Box<audit::AuditArgs>),
+    /// Choose pool queries to grade next, with known inclusion probabilities.
+    Suggest(suggest::SuggestArgs),
     /// Combine the shards of one study (`study --shard I/N`) into the files one whole run writes.
     Merge(merge::MergeArgs),
 }
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Merge(a) => merge::run(a),
         Command::Evaluate(a) => evaluate::run(*a),
         Command::Audit(a) => audit::run(*a),
+        Command::Suggest(a) => suggest::run(a),
     }
 }
 

@@ -17,7 +17,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::args::{OutputArgs, RouterArgs, SeedArgs};
+use crate::cli::args::{GoldSelectionArgs, OutputArgs, RouterArgs, SeedArgs};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
@@ -83,6 +83,9 @@ pub struct StudyArgs {
     /// Principal components fitted per round on the training rows only.
     #[arg(long)]
     pub pca: Option<usize>,
+    /// How the gold rows are chosen (random, or active batches).
+    #[command(flatten)]
+    pub gold_choice: GoldSelectionArgs,
     /// The seed (also of the simulated table).
     #[command(flatten)]
     pub seed: SeedArgs,
@@ -165,14 +168,16 @@ fn config(args: &StudyArgs) -> Result<StudyConfig> {
         Some(list) => StudyRouter::parse_list(list)?,
         None => StudyRouter::all(),
     };
+    let n_gold = args.gold.or(scenario.study_gold(args.n)).unwrap_or(DEFAULT_GOLD);
     Ok(StudyConfig {
-        n_gold: args.gold.or(scenario.study_gold(args.n)).unwrap_or(DEFAULT_GOLD),
+        n_gold,
         n_test: args.test,
         rounds: args.rounds,
         routers,
         router,
         curves,
         pca: args.pca.or(scenario.study_pca()),
+        gold_selection: args.gold_choice.selection(n_gold)?,
     })
 }
 

@@ -17,11 +17,13 @@
 //! | [`ppi`] | the prediction-powered estimate of the EG curve and AUC (gold rows correct a judge) |
 //! | [`quality_cost`] | routing among K models: the decision `argmax psi_hat - lambda cost`, the quality-cost curve above the random-mixing line, its area (for two models, the EG exactly) |
 //! | [`audit`] | where the judge is biased: mean bias, best linear projection, groups, heterogeneity test from the DR pseudo-outcomes |
+//! | [`active`] | active gold selection: batch inclusion probabilities with a floor, systematic sampling, the design's known propensity, the rules |
 //! | `files` | the output directory holding all of them ([`Summary::write_dir`]) |
 //!
 //! `report` and `svg` read `summary` and not each other.
 
 pub mod audit;
+pub mod active;
 pub mod bootstrap;
 pub mod curves;
 pub mod evaluate;

@@ -4,7 +4,9 @@
 //! Round `r` draws everything from `seed.indexed(ROUND, r)`:
 //! * a permutation of the `n` rows: the first `n_test` are test rows (scored with their gold
 //!   labels `g`), the next `n_gold` training rows keep their gold labels, the rest keep their
-//!   preference labels;
+//!   preference labels (with [`GoldSelection::Active`], the first batch of those `n_gold` rows
+//!   starts [`crate::eval::active::select_gold`], which chooses the rest batch by batch, and the
+//!   routers train with the design's known propensity, [`train_router_known`]);
 //! * optionally a PCA with `K` components fitted on the round's *training* rows only (never the
 //!   test rows), applied to both;
 //! * every router trained by [`crate::router::train_router`] with the round's router seed
@@ -36,6 +38,7 @@ use faer::Mat;
 
 use crate::check;
 use crate::error::{Error, Result};
+use crate::eval::active::{self, GoldSelection};
 use crate::eval::curves::{CurveScratch, GRID};
 use crate::eval::progress::{NoProgress, Progress};
 use crate::eval::summary::{Round, RouterRound, StudyOutcome};
@@ -43,7 +46,7 @@ use crate::learn::pca::PcaParams;
 use crate::linalg::select::select_rows;
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
-use crate::router::{RouterConfig, RouterData, RouterKind, train_router};
+use crate::router::{RouterConfig, RouterData, RouterKind, train_router, train_router_known};
 use crate::sim::SimData;
 
 /// A table for a study: features, both labels on every row, and the truth when known.
@@ -202,6 +205,8 @@ pub struct StudyConfig {
     pub curves: CurveProtocol,
     /// Principal components fitted per round on the training rows (`None`: raw features).
     pub pca: Option<usize>,
+    /// How the gold rows are chosen among the training rows (default: at random).
+    pub gold_selection: GoldSelection,
 }
 
 impl Default for StudyConfig {
@@ -214,6 +219,7 @@ impl Default for StudyConfig {
             router: RouterConfig::default(),
             curves: CurveProtocol::Standard,
             pca: None,
+            gold_selection: GoldSelection::Random,
         }
     }
 }
@@ -253,6 +259,9 @@ impl StudyConfig {
                 return Err(Error::param("study", "--pca", format!("must be in 1..={d} (the feature count), got {k}")));
             }
         }
+        if let GoldSelection::Active(a) = &self.gold_selection {
+            a.validate(self.n_gold)?;
+        }
         self.router.validate()
     }
 }
@@ -278,9 +287,20 @@ pub(crate) fn run_round(
         x_train = pca.transform(x_train.as_ref())?;
         x_test = pca.transform(x_test.as_ref())?;
     }
-    let is_gold: Vec<f64> = (0..train.len()).map(|i| if i < n_gold { 1.0 } else { 0.0 }).collect();
-    let label: Vec<f64> =
-        train.iter().enumerate().map(|(i, &row)| if i < n_gold { data.gold[row] } else { data.pref[row] }).collect();
+    let (is_gold, known_e) = match &cfg.gold_selection {
+        GoldSelection::Random => ((0..train.len()).map(|i| if i < n_gold { 1.0 } else { 0.0 }).collect(), None),
+        GoldSelection::Active(a) => {
+            let gold: Vec<f64> = train.iter().map(|&row| data.gold[row]).collect();
+            let pref: Vec<f64> = train.iter().map(|&row| data.pref[row]).collect();
+            let sel = active::select_gold(x_train.as_ref(), &gold, &pref, a, &cfg.router, round_seed)?;
+            (sel.is_gold, Some(sel.e))
+        }
+    };
+    let label: Vec<f64> = train
+        .iter()
+        .enumerate()
+        .map(|(i, &row)| if is_gold[i] == 1.0 { data.gold[row] } else { data.pref[row] })
+        .collect();
     let gold_everywhere: Vec<f64> = train.iter().map(|&row| data.gold[row]).collect();
     let g: Vec<f64> = test.iter().map(|&row| data.gold[row]).collect();
     // The bias on the router's scale needs psi, delta and s; see the module docs.
@@ -320,7 +340,10 @@ pub(crate) fn run_round(
         let rr = match which {
             StudyRouter::Random => RouterRound { curve: curve_of(&random_scores)?, delta_rmse: None },
             StudyRouter::Trained(kind) => {
-                let trained = train_router(kind, &router_data, &cfg.router, router_seed)?;
+                let trained = match &known_e {
+                    None => train_router(kind, &router_data, &cfg.router, router_seed)?,
+                    Some(e) => train_router_known(kind, &router_data, e, &cfg.router, router_seed)?,
+                };
                 let psi_hat = trained.predict_psi(x_test.as_ref())?;
                 let delta_rmse = match (&truth, trained.predict_delta(x_test.as_ref())?) {
                     (Some((psi, delta, s)), Some(mut d)) => {

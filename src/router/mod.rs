@@ -50,7 +50,7 @@ pub mod train;
 pub use config::{Protocol, RouterConfig, default_learner, router_learner};
 pub use fitted::{Diagnostics, FittedRouter, TrainedRouter};
 pub use kind::RouterKind;
-pub use train::{RouterData, train_router, train_router_with, validate_data};
+pub use train::{RouterData, train_router, train_router_known, train_router_with, validate_data};
 
 use std::path::Path;
 

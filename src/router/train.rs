@@ -123,14 +123,64 @@ pub fn train_router_with<L: Regressor, N: Regressor>(
 where
     N::Model: 'static,
 {
+    train_inner(kind, data, None, learner, nuisance, cfg, seed)
+}
+
+/// Trains router `kind` on rows whose gold labels were chosen by a known design: `e[i]` is
+/// row `i`'s probability of being a gold row, `P(t_i = 1 | x_i)` (e.g. from the
+/// study's active gold selection or `meta-router suggest`). The meta-routers' cross-fitted learners
+/// use `e` as their propensity (instead of `cfg.delta.propensity`; the paper protocol keeps its
+/// own); the scale alignment and `mean_shift`'s shift weight gold rows by `1 / e` and preference
+/// rows by `1 / (1 - e)` (Horvitz-Thompson, so they estimate population moments); the psi
+/// regressions are unweighted by `e` (a selection on `x` leaves `E[label | x]` unchanged).
+///
+/// # Errors
+/// As [`train_router`]; `e` of the wrong length or outside `(0, 1)`.
+pub fn train_router_known(
+    kind: RouterKind,
+    data: &RouterData<'_>,
+    e: &[f64],
+    cfg: &RouterConfig,
+    seed: Seed,
+) -> Result<TrainedRouter> {
+    let n = data.x.nrows();
+    if e.len() != n {
+        return Err(Error::shape("known propensity vs feature rows", n, e.len()));
+    }
+    if let Some(i) = e.iter().position(|&v| !(v > 0.0 && v < 1.0)) {
+        return Err(Error::data(format!("known propensity at row {i} is {}; it must lie in (0, 1)", e[i])));
+    }
+    train_inner(kind, data, Some(e), &cfg.learner, &cfg.delta.nuisance, cfg, seed)
+}
+
+/// [`train_router_with`] with an optional known propensity (see [`train_router_known`]).
+fn train_inner<L: Regressor, N: Regressor>(
+    kind: RouterKind,
+    data: &RouterData<'_>,
+    known: Option<&[f64]>,
+    learner: &L,
+    nuisance: &N,
+    cfg: &RouterConfig,
+    seed: Seed,
+) -> Result<FittedRouter<L::Model>>
+where
+    N::Model: 'static,
+{
     cfg.validate()?;
     let (gold, pref) = validate_data(data)?;
     let n = data.x.nrows();
     let w = data.weights;
+    // Horvitz-Thompson weights for the population moments (alignment, mean_shift) under a
+    // known design; the user weights otherwise.
+    let design: Option<Vec<f64>> = known.map(|e| {
+        (0..n).map(|i| w.map_or(1.0, |w| w[i]) / if data.is_gold[i] == 1.0 { e[i] } else { 1.0 - e[i] }).collect()
+    });
+    let mw = design.as_deref().or(w);
     let align_method = if cfg.protocol == Protocol::Paper { Align::None } else { cfg.align };
     let pref_labels = gather(data.label, &pref);
     let pref_w = gather_opt(w, &pref);
-    let pref_sample = Sample { values: &pref_labels, weights: pref_w.as_deref() };
+    let pref_mw = gather_opt(mw, &pref);
+    let pref_sample = Sample { values: &pref_labels, weights: pref_mw.as_deref() };
 
     let gold_all = if kind == RouterKind::AllGold {
         Some(data.gold_everywhere.ok_or_else(|| {
@@ -143,7 +193,7 @@ where
         Some(g) => align::align(align_method, &Sample { values: g, weights: w }, &pref_sample)?,
         None => {
             let gl = gather(data.label, &gold);
-            let gw = gather_opt(w, &gold);
+            let gw = gather_opt(mw, &gold);
             align::align(align_method, &Sample { values: &gl, weights: gw.as_deref() }, &pref_sample)?
         }
     };
@@ -186,8 +236,8 @@ where
             (fit_rows(learner, data.x, &g, w, &all, psi_seed)?, None, None)
         }
         RouterKind::MeanShift => {
-            let shift = stats::mean(&gather(&o, &gold), gather_opt(w, &gold).as_deref())
-                - stats::mean(&pref_labels, pref_w.as_deref());
+            let shift = stats::mean(&gather(&o, &gold), gather_opt(mw, &gold).as_deref())
+                - stats::mean(&pref_labels, pref_mw.as_deref());
             let lifted: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { o[i] } else { o[i] + shift }).collect();
             diagnostics.delta_mean = Some(shift);
             let model = fit_rows(learner, data.x, &lifted, Some(&psi_w), &all, psi_seed)?;
@@ -198,7 +248,7 @@ where
             let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
             let rows = PooledRows { x: data.x, t, o: &o, w };
             let fit = match cfg.protocol {
-                Protocol::CrossFit => meta::estimate_delta(method, &rows, nuisance, &cfg.delta, seed)?,
+                Protocol::CrossFit => meta::estimate_delta_known(method, &rows, known, nuisance, &cfg.delta, seed)?,
                 Protocol::Paper => paper::estimate_delta(method, &rows, nuisance, seed)?,
             };
             let mut d = fit.predict_train(data.x)?;
