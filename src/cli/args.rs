@@ -221,6 +221,10 @@ pub enum SelectionArg {
     Argmin,
     /// The simplest candidate within one paired standard error of the lowest loss.
     OneSe,
+    /// Non-negative least-squares stacking of the candidates' out-of-fold predictions.
+    Stack,
+    /// The lowest loss if it beats the constant by more than 1.645 paired standard errors.
+    Test,
 }
 
 impl From<SelectionArg> for Selection {
@@ -228,6 +232,8 @@ impl From<SelectionArg> for Selection {
         match s {
             SelectionArg::Argmin => Selection::Argmin,
             SelectionArg::OneSe => Selection::OneSe,
+            SelectionArg::Stack => Selection::Stack,
+            SelectionArg::Test => Selection::Test,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod gbm;
 pub mod linear;
 pub mod pca;
 pub mod spec;
+pub mod stack;
 
 use faer::MatRef;
 

@@ -15,6 +15,7 @@ use crate::learn::forest::{
 };
 use crate::learn::gbm::{HgbModel, HgbParams, HgbcModel, HgbcParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
+use crate::learn::stack::{StackModel, StackParams};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 
@@ -144,6 +145,7 @@ regressors! {
     Ridge(RidgeParams => RidgeModel) = "ridge",
     Hgb(HgbParams => HgbModel) = "hgb",
     RandomForest(RandomForestRegressorParams => RandomForestRegressorModel) = "rf",
+    Stack(StackParams => StackModel) = "stack",
 }
 
 classifiers! {
