@@ -368,3 +368,62 @@ fn estimated_propensity_handles_selected_gold_rows_and_reports_overlap() {
     assert!(ov.share_clipped > 0.05 && ov.warning.is_some(), "{ov:?}");
     assert!(r.diagnostics.warnings.iter().any(|w| w.contains("poor overlap")));
 }
+
+/// The final-stage selections of issue 11 (`--final-select stack` / `test`): bit-identical for
+/// 1, 2 and 8 threads, a stacked `Delta_hat` survives the router file, and on a bias that is a
+/// global shift both fall back to the constant with the fall-back warning.
+#[test]
+fn stack_and_test_selections_are_deterministic_and_fall_back_on_a_constant_bias() {
+    use meta_router::causal::Selection;
+    let ridge = RegressorSpec::from_name("ridge").unwrap();
+    let cfg = |selection| RouterConfig {
+        learner: ridge.clone(),
+        align: Align::None,
+        delta: DeltaConfig { nuisance: ridge.clone(), selection, ..Default::default() },
+        ..Default::default()
+    };
+    // heterogeneous bias: the stack keeps non-constant members
+    let sim =
+        simulate(Spec { n: 800, d: 3, n_gold: 200, scale: 1.0, noise: 0.2, seed: 6 }, |x| 0.3 * x[0], |x| 0.6 * x[1]);
+    for selection in [Selection::Stack, Selection::Test] {
+        let run = || -> (Vec<u64>, String) {
+            let mut bits = vec![];
+            let mut chosen = String::new();
+            for kind in [RouterKind::MetaR, RouterKind::MetaDr] {
+                let r = train_router(kind, &sim.data(), &cfg(selection), Seed(9)).unwrap();
+                bits.extend(r.predict_psi(sim.x.as_ref()).unwrap().iter().map(|v| v.to_bits()));
+                bits.extend(r.predict_delta(sim.x.as_ref()).unwrap().unwrap().iter().map(|v| v.to_bits()));
+                chosen += &r.diagnostics.final_stage.unwrap().chosen;
+            }
+            (bits, chosen)
+        };
+        let base = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(run);
+        for k in [2, 8] {
+            let other = rayon::ThreadPoolBuilder::new().num_threads(k).build().unwrap().install(run);
+            assert_eq!(base, other, "{selection:?}, {k} threads");
+        }
+        assert!(!base.1.contains("constant") || base.1.contains("stack("), "{selection:?}: {}", base.1);
+    }
+    let r = train_router(RouterKind::MetaDr, &sim.data(), &cfg(Selection::Stack), Seed(9)).unwrap();
+    assert!(r.diagnostics.final_stage.as_ref().unwrap().chosen.starts_with("stack("), "{:?}", r.diagnostics);
+    let bytes =
+        meta_router::persist::to_bytes(meta_router::persist::Kind::Regressor, r.delta.as_ref().unwrap()).unwrap();
+    let back: meta_router::learn::RegressorModel =
+        meta_router::persist::from_bytes(&bytes, meta_router::persist::Kind::Regressor).unwrap();
+    assert_eq!(back.predict(sim.x.as_ref()).unwrap(), r.predict_delta(sim.x.as_ref()).unwrap().unwrap());
+    // a global shift: the test keeps the constant and says so; the stack weighs it most and
+    // stays near the shift everywhere
+    let flat = simulate(Spec { n: 800, d: 3, n_gold: 80, scale: 1.0, noise: 0.5, seed: 7 }, |x| 0.3 * x[0], |_| 0.4);
+    for selection in [Selection::Stack, Selection::Test] {
+        let r = train_router(RouterKind::MetaDr, &flat.data(), &cfg(selection), Seed(9)).unwrap();
+        let chosen = &r.diagnostics.final_stage.as_ref().unwrap().chosen;
+        if selection == Selection::Test {
+            assert_eq!(chosen, "constant");
+            assert!(r.diagnostics.warnings.iter().any(|w| w.contains("fell back")), "{:?}", r.diagnostics.warnings);
+        } else {
+            assert!(chosen == "constant" || chosen.starts_with("stack(0.") && chosen.contains("*constant"), "{chosen}");
+        }
+        let d = r.predict_delta(flat.x.as_ref()).unwrap().unwrap();
+        assert!(d.iter().all(|v| (v - 0.4).abs() < 0.2), "{selection:?}: Delta_hat = {:?}", &d[..5]);
+    }
+}

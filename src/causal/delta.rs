@@ -184,7 +184,8 @@ pub struct DeltaConfig {
     /// (`(1 - s/c) psi` in the bias); new rows get it from the nuisance refitted on all rows.
     #[serde(default)]
     pub outcome_covariate: bool,
-    /// How [`FinalStage::Auto`] picks its candidate.
+    /// How [`FinalStage::Auto`] picks its candidate (or, for [`Selection::Stack`], combines
+    /// them).
     #[serde(default)]
     pub selection: Selection,
     /// DR-learner only, with `dr_outcome` = `Shift`: `mu1 = mu0 + g(x)` with `g` a ridge

@@ -37,6 +37,34 @@
 //! its SE much smaller than either loss's). When the constant is picked although another
 //! candidate had the lowest loss, or is the argmin, `Delta_hat` is a global shift: the
 //! `mean_shift` router's bias model, which the router reports as a fall-back.
+//!
+//! # A paired test against the constant ([`Selection::Test`])
+//! The argmin, kept only when it beats the constant (candidate 0) by more than [`TEST_Z`]
+//! paired standard errors: with `D = sum_i (l_0i - l_bi) / W` and `se(D)` as above, the argmin
+//! `b` is used when `D > z se(D)` (a one-sided test at level 5% for `z = 1.645`), otherwise the
+//! constant. Unlike the 1-SE rule it never trades the argmin for a simpler non-constant
+//! candidate: the only question asked is whether `Delta_hat` is better than a global shift.
+//!
+//! # Non-negative stacking ([`Selection::Stack`])
+//! Instead of one candidate, a non-negative combination of all of them,
+//! `Delta_hat(x) = sum_c beta_c f_c(x)`, with the weights minimising the learner's own weighted
+//! loss of the candidates' out-of-fold predictions `p_ci` (the R-loss weights for the
+//! R-learner, the DR weights for the DR-learner):
+//! ```text
+//! beta = argmin_{beta >= 0} sum_i w_i (y_i - sum_c beta_c p_ci)^2
+//!      = argmin_{beta >= 0} 1/2 beta' G beta - b' beta,   G = P' W P / W,  b = P' W y / W,
+//! ```
+//! solved by Lawson-Hanson's active-set method on the `k x k` normal equations ([`nnls`]; `k`
+//! = 6). The KKT conditions characterise the solution: `beta >= 0`, the gradient
+//! `g = G beta - b >= 0`, and `beta_c g_c = 0`. The passive-set systems carry a ridge of
+//! `1e-12 max_c G_cc` on the diagonal, so they stay solvable when candidates are collinear (the
+//! three ridges' predictions nearly are). No sum-to-one constraint and no free intercept: the
+//! constant candidate plays the intercept, so a stack can shrink to the mean shift. Each
+//! candidate with `beta_c > 0` is refitted on all rows with `seed.child(FINAL)` (the refit the
+//! argmin would make) and the prediction is the weighted sum ([`crate::learn::stack`]). When
+//! only the constant keeps a positive weight (or, degenerate, none does) the final stage is
+//! the constant itself, refitted with weight 1 (`beta_0` is then `sum w y p_0 / sum w p_0^2`,
+//! 1 up to the scatter of the fold means): the fall-back, reported as for the other rules.
 
 use faer::MatRef;
 use serde::{Deserialize, Serialize};
@@ -49,6 +77,7 @@ use crate::learn::constant::ConstantParams;
 use crate::learn::forest::{MaxFeatures, RandomForestRegressorParams};
 use crate::learn::gbm::HgbParams;
 use crate::learn::linear::RidgeParams;
+use crate::learn::stack::StackParams;
 use crate::learn::{Predict, RegressorModel, RegressorSpec, TrainSet};
 use crate::linalg::select::select_rows;
 use crate::par;
@@ -72,7 +101,15 @@ pub enum Selection {
     Argmin,
     /// The simplest candidate within one paired standard error of the lowest loss.
     OneSe,
+    /// Non-negative least-squares stacking of every candidate's out-of-fold predictions.
+    Stack,
+    /// The lowest loss if it beats the constant by more than [`TEST_Z`] paired standard
+    /// errors, else the constant.
+    Test,
 }
+
+/// The one-sided critical value of [`Selection::Test`]: 1.645, a 5% level.
+pub const TEST_Z: f64 = 1.645;
 
 /// The Auto candidates ([`auto_candidates`]) by complexity, simplest first: constant,
 /// ridge(alpha=1000), ridge(alpha=100), ridge(alpha=10), rf, hgb.
@@ -176,12 +213,7 @@ pub fn paired_loss_diff(a: &[f64], b: &[f64], wsum: f64) -> (f64, f64) {
 /// The 1-SE pick among candidates with out-of-fold per-row losses `rows[c]` and mean losses
 /// `losses[c]` (indices into [`auto_candidates`]; order by [`COMPLEXITY_ORDER`]).
 pub fn one_se_pick(rows: &[Vec<f64>], losses: &[f64], wsum: f64) -> usize {
-    let mut best = 0;
-    for (c, l) in losses.iter().enumerate() {
-        if *l < losses[best] {
-            best = c;
-        }
-    }
+    let best = argmin(losses);
     for &c in COMPLEXITY_ORDER.iter().filter(|&&c| c < losses.len()) {
         let (d, se) = paired_loss_diff(&rows[c], &rows[best], wsum);
         if d <= se {
@@ -189,6 +221,150 @@ pub fn one_se_pick(rows: &[Vec<f64>], losses: &[f64], wsum: f64) -> usize {
         }
     }
     best
+}
+
+/// The index of the lowest loss (ties: the first).
+fn argmin(losses: &[f64]) -> usize {
+    let mut best = 0;
+    for (c, l) in losses.iter().enumerate() {
+        if *l < losses[best] {
+            best = c;
+        }
+    }
+    best
+}
+
+/// The [`Selection::Test`] pick: the argmin of `losses` when it beats candidate 0 (the
+/// constant) by more than `z` paired standard errors of the per-row losses `rows`, else 0.
+pub fn test_pick(rows: &[Vec<f64>], losses: &[f64], wsum: f64, z: f64) -> usize {
+    let best = argmin(losses);
+    if best == 0 {
+        return 0;
+    }
+    let (d, se) = paired_loss_diff(&rows[0], &rows[best], wsum);
+    if d > z * se { best } else { 0 }
+}
+
+/// Non-negative least squares in normal-equation form: `argmin_{x >= 0} 1/2 x' G x - b' x` for
+/// a symmetric positive semi-definite `k x k` matrix `g` (row-major) by Lawson-Hanson's
+/// active-set method (module docs). Small `k` only (dense `O(k^3)` solves per step).
+pub fn nnls(g: &[f64], b: &[f64]) -> Vec<f64> {
+    let k = b.len();
+    let scale = (0..k).map(|c| g[c * k + c]).fold(0.0f64, f64::max);
+    let ridge = 1e-12 * scale;
+    let tol = 1e-13 * (scale + b.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+    let mut x = vec![0.0; k];
+    let mut passive = vec![false; k];
+    let mut s = vec![0.0; k];
+    for _ in 0..3 * k.max(1) {
+        // the negative gradient b - G x; the most violated KKT condition enters the passive set
+        let mut enter = None;
+        let mut best = tol;
+        for j in (0..k).filter(|&j| !passive[j]) {
+            let wj = b[j] - (0..k).map(|c| g[j * k + c] * x[c]).sum::<f64>();
+            if wj > best {
+                best = wj;
+                enter = Some(j);
+            }
+        }
+        let Some(j) = enter else { break };
+        passive[j] = true;
+        for _ in 0..3 * k {
+            solve_passive(g, b, &passive, ridge, &mut s);
+            if (0..k).filter(|&c| passive[c]).all(|c| s[c] > 0.0) {
+                x.copy_from_slice(&s);
+                break;
+            }
+            // step from x towards s until the first passive weight reaches 0, which leaves
+            let mut alpha = 1.0f64;
+            for c in (0..k).filter(|&c| passive[c] && s[c] <= 0.0) {
+                alpha = alpha.min(x[c] / (x[c] - s[c]));
+            }
+            for c in 0..k {
+                x[c] += alpha * (s[c] - x[c]);
+                if passive[c] && x[c] <= 0.0 {
+                    passive[c] = false;
+                    x[c] = 0.0;
+                }
+            }
+            if !passive.iter().any(|&p| p) {
+                break;
+            }
+        }
+    }
+    x
+}
+
+/// Solves `(G_PP + ridge I) s_P = b_P` on the passive set `P` by Gaussian elimination with
+/// partial pivoting; `s` is 0 outside `P`.
+fn solve_passive(g: &[f64], b: &[f64], passive: &[bool], ridge: f64, s: &mut [f64]) {
+    let k = b.len();
+    let idx: Vec<usize> = (0..k).filter(|&c| passive[c]).collect();
+    let m = idx.len();
+    let mut a: Vec<f64> = Vec::with_capacity(m * (m + 1));
+    for &r in &idx {
+        a.extend(idx.iter().map(|&c| g[r * k + c] + if r == c { ridge } else { 0.0 }));
+        a.push(b[r]);
+    }
+    let w = m + 1;
+    for col in 0..m {
+        let piv = (col..m).max_by(|&p, &q| a[p * w + col].abs().total_cmp(&a[q * w + col].abs())).unwrap_or(col);
+        if piv != col {
+            for j in 0..w {
+                a.swap(col * w + j, piv * w + j);
+            }
+        }
+        let d = a[col * w + col];
+        if d == 0.0 {
+            continue;
+        }
+        for r in col + 1..m {
+            let f = a[r * w + col] / d;
+            for j in col..w {
+                a[r * w + j] -= f * a[col * w + j];
+            }
+        }
+    }
+    let mut sol = vec![0.0; m];
+    for r in (0..m).rev() {
+        let d = a[r * w + r];
+        let rest = (r + 1..m).map(|j| a[r * w + j] * sol[j]).sum::<f64>();
+        sol[r] = if d == 0.0 { 0.0 } else { (a[r * w + m] - rest) / d };
+    }
+    s.fill(0.0);
+    for (i, &c) in idx.iter().enumerate() {
+        s[c] = sol[i];
+    }
+}
+
+/// The stacking weights of out-of-fold predictions `oofs[c]` for targets `y` and weights `w`
+/// (module docs).
+pub fn stack_weights(oofs: &[Vec<f64>], y: &[f64], w: &[f64]) -> Vec<f64> {
+    let k = oofs.len();
+    let wsum: f64 = w.iter().sum();
+    let mut g = vec![0.0; k * k];
+    let mut b = vec![0.0; k];
+    for c in 0..k {
+        b[c] = (0..y.len()).map(|i| w[i] * oofs[c][i] * y[i]).sum::<f64>() / wsum;
+        for d in 0..=c {
+            let v = (0..y.len()).map(|i| w[i] * oofs[c][i] * oofs[d][i]).sum::<f64>() / wsum;
+            g[c * k + d] = v;
+            g[d * k + c] = v;
+        }
+    }
+    nnls(&g, &b)
+}
+
+/// The final-stage learner and its label for stacking weights `beta` over `cands` (module
+/// docs): the constant alone when no other candidate has a positive weight.
+fn stack_spec(cands: &[Candidate], beta: &[f64]) -> (RegressorSpec, String) {
+    let kept: Vec<usize> = (0..cands.len()).filter(|&c| beta[c] > 0.0).collect();
+    if kept.iter().all(|&c| c == 0) {
+        return (cands[0].spec.clone(), cands[0].label.to_string());
+    }
+    let members = kept.iter().map(|&c| (beta[c], cands[c].spec.clone())).collect();
+    let terms: Vec<String> = kept.iter().map(|&c| format!("{:.3}*{}", beta[c], cands[c].label)).collect();
+    (RegressorSpec::Stack(StackParams { members }), format!("stack({})", terms.join("+")))
 }
 
 /// Fits the final stage on `(x, pseudo, weights)`, selecting the learner by the lowest CV loss
@@ -222,32 +398,25 @@ pub fn fit_final_with(
     let (spec, choice) = match stage {
         FinalStage::Fixed(spec) => (spec.clone(), FinalChoice { chosen: spec.name().to_string(), candidates: vec![] }),
         FinalStage::Auto => {
-            let mut cands = auto_candidates();
+            let cands = auto_candidates();
             let oofs =
                 par::try_map_indexed(cands.len(), |c| cv_predictions(&cands[c].spec, data.x, data.y, &w, folds, seed))?;
             let losses: Vec<f64> = oofs.iter().map(|p| weighted_mse(data.y, p, &w)).collect();
-            let best = match selection {
-                Selection::Argmin => {
-                    let mut best = 0;
-                    for (c, l) in losses.iter().enumerate() {
-                        if *l < losses[best] {
-                            best = c;
-                        }
-                    }
-                    best
-                }
-                Selection::OneSe => {
-                    let rows: Vec<Vec<f64>> = oofs.iter().map(|p| row_losses(data.y, p, &w)).collect();
-                    one_se_pick(&rows, &losses, w.iter().sum::<f64>())
-                }
+            let rows = || -> Vec<Vec<f64>> { oofs.iter().map(|p| row_losses(data.y, p, &w)).collect() };
+            let wsum = w.iter().sum::<f64>();
+            let pick = |c: usize| (cands[c].spec.clone(), cands[c].label.to_string());
+            let (spec, chosen) = match selection {
+                Selection::Argmin => pick(argmin(&losses)),
+                Selection::OneSe => pick(one_se_pick(&rows(), &losses, wsum)),
+                Selection::Test => pick(test_pick(&rows(), &losses, wsum, TEST_Z)),
+                Selection::Stack => stack_spec(&cands, &stack_weights(&oofs, data.y, &w)),
             };
             let candidates = cands
                 .iter()
                 .zip(&losses)
                 .map(|(c, &cv_loss)| CandidateLoss { name: c.label.to_string(), cv_loss })
                 .collect();
-            let winner = cands.swap_remove(best);
-            (winner.spec, FinalChoice { chosen: winner.label.to_string(), candidates })
+            (spec, FinalChoice { chosen, candidates })
         }
     };
     let model = spec.fit(TrainSet { x: data.x, y: data.y, weights: Some(&w) }, seed.child(stream::FINAL))?;
@@ -371,5 +540,163 @@ mod tests {
             fit_final_with(&FinalStage::Auto, Selection::OneSe, TrainSet::new(x.as_ref(), &y), &folds, Seed(1))
                 .unwrap();
         assert!(c.chosen.starts_with("ridge"), "{c:?}");
+    }
+
+    /// The objective `1/2 x' G x - b' x`.
+    fn objective(g: &[f64], b: &[f64], x: &[f64]) -> f64 {
+        let k = b.len();
+        let quad: f64 = (0..k).map(|r| (0..k).map(|c| x[r] * g[r * k + c] * x[c]).sum::<f64>()).sum();
+        0.5 * quad - (0..k).map(|c| b[c] * x[c]).sum::<f64>()
+    }
+
+    /// The exact NNLS optimum by enumeration: on every support set, the unconstrained optimum
+    /// (least squares by the same elimination, without ridge); the best feasible one.
+    fn brute_force(g: &[f64], b: &[f64]) -> Vec<f64> {
+        let k = b.len();
+        let mut best = vec![0.0; k];
+        let mut s = vec![0.0; k];
+        for mask in 1u32..(1 << k) {
+            let set: Vec<bool> = (0..k).map(|c| mask >> c & 1 == 1).collect();
+            solve_passive(g, b, &set, 0.0, &mut s);
+            if s.iter().all(|v| *v >= 0.0 && v.is_finite()) && objective(g, b, &s) < objective(g, b, &best) {
+                best.copy_from_slice(&s);
+            }
+        }
+        best
+    }
+
+    /// `G = A'A / n` and `b = A'y / n` of an `n x k` design.
+    fn normal_equations(a: &[f64], y: &[f64], k: usize) -> (Vec<f64>, Vec<f64>) {
+        let n = y.len();
+        let mut g = vec![0.0; k * k];
+        let mut b = vec![0.0; k];
+        for i in 0..n {
+            for r in 0..k {
+                b[r] += a[i * k + r] * y[i] / n as f64;
+                for c in 0..k {
+                    g[r * k + c] += a[i * k + r] * a[i * k + c] / n as f64;
+                }
+            }
+        }
+        (g, b)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nnls_meets_kkt_and_matches_brute_force(
+            k in 1usize..6,
+            a in proptest::collection::vec(-2.0f64..2.0, 12 * 5),
+            y in proptest::collection::vec(-2.0f64..2.0, 12),
+        ) {
+            let a: Vec<f64> = a[..12 * k].to_vec();
+            let (g, b) = normal_equations(&a, &y, k);
+            let x = nnls(&g, &b);
+            let scale = 1.0 + g.iter().chain(&b).fold(0.0f64, |m, v| m.max(v.abs()));
+            for c in 0..k {
+                // KKT: x >= 0, gradient >= 0, complementary slackness
+                let grad = (0..k).map(|d| g[c * k + d] * x[d]).sum::<f64>() - b[c];
+                proptest::prop_assert!(x[c] >= 0.0);
+                proptest::prop_assert!(grad >= -1e-8 * scale, "grad {c} = {grad}");
+                proptest::prop_assert!((x[c] * grad).abs() <= 1e-8 * scale * (1.0 + x[c]), "x {x:?} grad {grad}");
+            }
+            let exact = brute_force(&g, &b);
+            let (fx, fe) = (objective(&g, &b, &x), objective(&g, &b, &exact));
+            proptest::prop_assert!(fx <= fe + 1e-9 * scale, "nnls {fx} vs brute force {fe}");
+        }
+    }
+
+    #[test]
+    fn nnls_closed_forms() {
+        // diagonal G: x_c = max(b_c / G_cc, 0) (up to the 1e-12 relative ridge)
+        let x = nnls(&[2.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 1.0], &[1.0, -3.0, 0.5]);
+        assert!((x[0] - 0.5).abs() < 1e-10 && x[1] == 0.0 && (x[2] - 0.5).abs() < 1e-10, "{x:?}");
+        // y = 2 a_0 exactly, a_1 = a_0 duplicated (collinear): the total weight is 2, none negative
+        let a: Vec<f64> = (0..10).flat_map(|i| [i as f64, i as f64]).collect();
+        let y: Vec<f64> = (0..10).map(|i| 2.0 * i as f64).collect();
+        let (g, b) = normal_equations(&a, &y, 2);
+        let x = nnls(&g, &b);
+        assert!(x.iter().all(|v| *v >= 0.0) && (x[0] + x[1] - 2.0).abs() < 1e-6, "{x:?}");
+        // nothing correlates positively: all zero
+        assert_eq!(nnls(&[1.0, 0.5, 0.5, 1.0], &[-1.0, -0.2]), vec![0.0, 0.0]);
+    }
+
+    #[test]
+    fn stacking_puts_the_weight_on_the_candidate_equal_to_the_truth() {
+        use rand::RngExt;
+        use rand_distr::StandardNormal;
+        let n = 2000;
+        let mut rng = Seed(5).rng();
+        let truth: Vec<f64> = (0..n).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let y: Vec<f64> = truth.iter().map(|t| 0.3 + t + rng.sample::<f64, _>(StandardNormal)).collect();
+        let w: Vec<f64> = (0..n).map(|i| if i % 10 == 0 { 9.0 } else { 1.0 }).collect();
+        let mean = y.iter().sum::<f64>() / n as f64;
+        let noise = |rng: &mut crate::rng::Rng| -> Vec<f64> {
+            (0..n).map(|_| mean + 0.5 * rng.sample::<f64, _>(StandardNormal)).collect()
+        };
+        // candidates: the constant, two noise predictors, the truth shifted by the mean
+        let oofs = vec![vec![mean; n], noise(&mut rng), truth.iter().map(|t| t + 0.3).collect(), noise(&mut rng)];
+        let beta = stack_weights(&oofs, &y, &w);
+        assert!((beta[2] - 1.0).abs() < 0.05, "{beta:?}");
+        assert!(beta[0] + beta[1] + beta[3] < 0.1, "{beta:?}");
+    }
+
+    #[test]
+    fn stack_and_test_fall_back_to_the_constant_on_pure_noise() {
+        // y is noise (sd 1). The test keeps the constant on (nearly) every seed. The stack need
+        // not zero every other weight (in-sample NNLS keeps whatever correlates by chance), but
+        // it shrinks them: its Delta_hat stays within a fifth of the noise of the mean, and its
+        // in-sample stacked loss is at most the constant's (the constant alone is feasible).
+        let (mut test_constant, mut stack_constant) = (0, 0);
+        for seed in 0..8 {
+            let (x, y, folds) = noisy_rows(400, 10, 0.0, 100 + seed);
+            let data = TrainSet::new(x.as_ref(), &y);
+            let mean = y.iter().sum::<f64>() / y.len() as f64;
+            let (m, c) = fit_final_with(&FinalStage::Auto, Selection::Test, data, &folds, Seed(seed)).unwrap();
+            if c.chosen == "constant" {
+                test_constant += 1;
+                assert!((m.predict_row(&[0.0; 10]).unwrap() - mean).abs() < 1e-12);
+            }
+            let (m, c) = fit_final_with(&FinalStage::Auto, Selection::Stack, data, &folds, Seed(seed)).unwrap();
+            stack_constant += usize::from(c.chosen == "constant");
+            let p = m.predict(x.as_ref()).unwrap();
+            let sd = (p.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / p.len() as f64).sqrt();
+            assert!(sd < 0.2, "seed {seed}: {} deviates from the mean by sd {sd}", c.chosen);
+            let w = vec![1.0; y.len()];
+            let cands = auto_candidates();
+            let oofs: Vec<Vec<f64>> = cands
+                .iter()
+                .map(|k| cv_predictions(&k.spec, x.as_ref(), &y, &w, &folds, Seed(seed)).unwrap())
+                .collect();
+            let beta = stack_weights(&oofs, &y, &w);
+            let stacked: Vec<f64> =
+                (0..y.len()).map(|i| (0..cands.len()).map(|k| beta[k] * oofs[k][i]).sum()).collect();
+            assert!(weighted_mse(&y, &stacked, &w) <= weighted_mse(&y, &oofs[0], &w) + 1e-12, "seed {seed}");
+        }
+        assert!(test_constant >= 7, "the test kept the constant on {test_constant} of 8 pure-noise sets");
+        assert!(stack_constant >= 3, "the stack kept the constant alone on {stack_constant} of 8 pure-noise sets");
+    }
+
+    #[test]
+    fn stack_and_test_keep_a_real_signal() {
+        // y = x_0 + noise: the test keeps the argmin, the stack weighs the ridges (the stacked
+        // model is the weighted sum of the refitted candidates)
+        let (x, y, folds) = noisy_rows(400, 10, 1.0, 7);
+        let data = TrainSet::new(x.as_ref(), &y);
+        let (_, c) = fit_final_with(&FinalStage::Auto, Selection::Test, data, &folds, Seed(1)).unwrap();
+        let (_, a) = fit_final_with(&FinalStage::Auto, Selection::Argmin, data, &folds, Seed(1)).unwrap();
+        assert_eq!(c.chosen, a.chosen);
+        assert!(c.chosen.starts_with("ridge"), "{c:?}");
+        let (m, s) = fit_final_with(&FinalStage::Auto, Selection::Stack, data, &folds, Seed(1)).unwrap();
+        assert!(s.chosen.starts_with("stack(") && s.chosen.contains("ridge"), "{s:?}");
+        let RegressorModel::Stack(stack) = &m else { panic!("{m:?}") };
+        let mut sum = vec![0.0; 400];
+        for (beta, member) in &stack.members {
+            assert!(*beta > 0.0);
+            member.predict(x.as_ref()).unwrap().iter().zip(&mut sum).for_each(|(p, s)| *s += beta * p);
+        }
+        let p = m.predict(x.as_ref()).unwrap();
+        assert!(p.iter().zip(&sum).all(|(a, b)| (a - b).abs() < 1e-12));
+        let corr = crate::linalg::stats::correlation(&p, &(0..400).map(|i| x[(i, 0)]).collect::<Vec<_>>());
+        assert!(corr > 0.95, "{corr}");
     }
 }

@@ -222,6 +222,10 @@ pub enum SelectionArg {
     Argmin,
     /// The simplest candidate within one paired standard error of the lowest loss.
     OneSe,
+    /// Non-negative least-squares stacking of the candidates' out-of-fold predictions.
+    Stack,
+    /// The lowest loss if it beats the constant by more than 1.645 paired standard errors.
+    Test,
 }
 
 impl From<SelectionArg> for Selection {
@@ -229,6 +233,8 @@ impl From<SelectionArg> for Selection {
         match s {
             SelectionArg::Argmin => Selection::Argmin,
             SelectionArg::OneSe => Selection::OneSe,
+            SelectionArg::Stack => Selection::Stack,
+            SelectionArg::Test => Selection::Test,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod kmeans;
 pub mod linear;
 pub mod pca;
 pub mod spec;
+pub mod stack;
 
 use faer::MatRef;
 

@@ -15,18 +15,26 @@ use crate::learn::forest::{
 };
 use crate::learn::gbm::{HgbModel, HgbParams, HgbcModel, HgbcParams};
 use crate::learn::linear::{LogisticModel, LogisticParams, RidgeModel, RidgeParams};
+use crate::learn::stack::{StackModel, StackParams};
 use crate::learn::{Classifier, Params, Predict, PredictProba, Regressor, TrainSet};
 use crate::rng::Seed;
 
 macro_rules! regressors {
-    ($($variant:ident($params:ty => $model:ty) = $name:literal),+ $(,)?) => {
+    ($($variant:ident($params:ty => $model:ty) = $name:literal),+ ;
+     model_only: $($hvariant:ident($hparams:ty => $hmodel:ty) = $hname:literal),* $(,)?) => {
         /// A regression learner chosen at run time, with its parameters.
         #[derive(Clone, Debug, Serialize, Deserialize)]
-        pub enum RegressorSpec { $(#[allow(missing_docs)] $variant($params)),+ }
+        pub enum RegressorSpec {
+            $(#[allow(missing_docs)] $variant($params),)+
+            $(#[allow(missing_docs)] $hvariant($hparams),)*
+        }
 
         /// A fitted regression model of any kind.
         #[derive(Clone, Debug, Serialize, Deserialize)]
-        pub enum RegressorModel { $(#[allow(missing_docs)] $variant($model)),+ }
+        pub enum RegressorModel {
+            $(#[allow(missing_docs)] $variant($model),)+
+            $(#[allow(missing_docs)] $hvariant($hmodel),)*
+        }
 
         impl RegressorSpec {
             /// The names accepted by [`RegressorSpec::from_name`].
@@ -46,15 +54,15 @@ macro_rules! regressors {
 
             /// The learner's name.
             pub fn name(&self) -> &'static str {
-                match self { $(RegressorSpec::$variant(_) => $name,)+ }
+                match self { $(RegressorSpec::$variant(_) => $name,)+ $(RegressorSpec::$hvariant(_) => $hname,)* }
             }
 
             fn params_mut(&mut self) -> &mut dyn Params {
-                match self { $(RegressorSpec::$variant(p) => p,)+ }
+                match self { $(RegressorSpec::$variant(p) => p,)+ $(RegressorSpec::$hvariant(p) => p,)* }
             }
 
             fn params(&self) -> &dyn Params {
-                match self { $(RegressorSpec::$variant(p) => p,)+ }
+                match self { $(RegressorSpec::$variant(p) => p,)+ $(RegressorSpec::$hvariant(p) => p,)* }
             }
 
             /// Fits the chosen learner.
@@ -62,19 +70,28 @@ macro_rules! regressors {
             /// # Errors
             /// As the learner's `fit`.
             pub fn fit(&self, data: TrainSet<'_>, seed: Seed) -> Result<RegressorModel> {
-                match self { $(RegressorSpec::$variant(p) => Ok(RegressorModel::$variant(p.fit(data, seed)?)),)+ }
+                match self {
+                    $(RegressorSpec::$variant(p) => Ok(RegressorModel::$variant(p.fit(data, seed)?)),)+
+                    $(RegressorSpec::$hvariant(p) => Ok(RegressorModel::$hvariant(p.fit(data, seed)?)),)*
+                }
             }
         }
 
         impl Predict for RegressorModel {
             fn n_features(&self) -> usize {
-                match self { $(RegressorModel::$variant(m) => m.n_features(),)+ }
+                match self { $(RegressorModel::$variant(m) => m.n_features(),)+ $(RegressorModel::$hvariant(m) => m.n_features(),)* }
             }
             fn predict_into(&self, x: MatRef<'_, f64>, out: &mut [f64]) -> Result<()> {
-                match self { $(RegressorModel::$variant(m) => m.predict_into(x, out),)+ }
+                match self {
+                    $(RegressorModel::$variant(m) => m.predict_into(x, out),)+
+                    $(RegressorModel::$hvariant(m) => m.predict_into(x, out),)*
+                }
             }
             fn predict_row(&self, row: &[f64]) -> Result<f64> {
-                match self { $(RegressorModel::$variant(m) => m.predict_row(row),)+ }
+                match self {
+                    $(RegressorModel::$variant(m) => m.predict_row(row),)+
+                    $(RegressorModel::$hvariant(m) => m.predict_row(row),)*
+                }
             }
         }
     };
@@ -143,7 +160,10 @@ regressors! {
     Constant(ConstantParams => ConstantModel) = "constant",
     Ridge(RidgeParams => RidgeModel) = "ridge",
     Hgb(HgbParams => HgbModel) = "hgb",
-    RandomForest(RandomForestRegressorParams => RandomForestRegressorModel) = "rf",
+    RandomForest(RandomForestRegressorParams => RandomForestRegressorModel) = "rf";
+    // Built by the final stage's stacking, never named on the command line: a stack needs its
+    // members, so it has no default to fit from a name.
+    model_only: Stack(StackParams => StackModel) = "stack",
 }
 
 classifiers! {

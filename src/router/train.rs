@@ -280,6 +280,8 @@ pub fn fall_back_warning(selection: crate::causal::Selection) -> String {
     let rule = match selection {
         crate::causal::Selection::Argmin => "had a lower cross-validated loss than the constant",
         crate::causal::Selection::OneSe => "beat the constant by more than one paired standard error",
+        crate::causal::Selection::Stack => "kept a positive weight in the non-negative stack",
+        crate::causal::Selection::Test => "beat the constant by more than 1.645 paired standard errors",
     };
     format!("Delta_hat fell back to a constant (a global shift, as mean_shift): no final-stage candidate {rule}")
 }
