@@ -156,13 +156,12 @@ impl Model {
     }
 
     fn decode(bytes: &[u8]) -> meta_router::Result<Model> {
-        // the artefact kind sits at bytes 12..16 (see `meta_router::persist`); a foreign or short
-        // file gets the crate's own message from decoding it as a regressor
-        let kind = bytes.get(12..16).map(|k| u32::from_le_bytes([k[0], k[1], k[2], k[3]]));
-        let inner = match kind {
-            Some(2) => Fitted::Classifier(persist::from_bytes(bytes, Kind::Classifier)?),
-            Some(4) => Fitted::Pca(persist::from_bytes(bytes, Kind::Pca)?),
-            Some(3) => {
+        // the header's artefact kind (see `meta_router::persist`); a foreign or short file gets
+        // the crate's own message from decoding it as a regressor
+        let inner = match persist::peek_kind(bytes) {
+            Some(Kind::Classifier) => Fitted::Classifier(persist::from_bytes(bytes, Kind::Classifier)?),
+            Some(Kind::Pca) => Fitted::Pca(persist::from_bytes(bytes, Kind::Pca)?),
+            Some(Kind::Router | Kind::RouterPreferenceScale) => {
                 return Err(Error::model_file(None, "this file holds a router: open it with MetaRouter.load"));
             }
             _ => Fitted::Regressor(persist::from_bytes(bytes, Kind::Regressor)?),
@@ -191,6 +190,7 @@ impl Model {
                 RegressorModel::Constant(_) => "constant",
                 RegressorModel::Ridge(_) => "ridge",
                 RegressorModel::Hgb(_) => "hgb",
+                RegressorModel::Stack(_) => "stack",
                 RegressorModel::RandomForest(_) => "rf",
             },
             Fitted::Classifier(m) => match m {
@@ -595,13 +595,13 @@ impl FittedRouter {
 
     /// The router file's bytes.
     fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        Ok(PyBytes::new(py, &persist::to_bytes(Kind::Router, &self.router).py()?))
+        Ok(PyBytes::new(py, &self.router.to_bytes().py()?))
     }
 
     /// A router from a router file's bytes.
     #[staticmethod]
     fn from_bytes(bytes: &[u8]) -> PyResult<FittedRouter> {
-        Ok(FittedRouter { router: persist::from_bytes(bytes, Kind::Router).py()?, delta: None })
+        Ok(FittedRouter { router: Router::from_bytes(bytes).py()?, delta: None })
     }
 
     /// `psi_hat` for every row (features in `feature_names` order).

@@ -22,8 +22,8 @@
 //!
 //! `report` and `svg` read `summary` and not each other.
 
-pub mod audit;
 pub mod active;
+pub mod audit;
 pub mod bootstrap;
 pub mod curves;
 pub mod evaluate;
