@@ -200,7 +200,7 @@ fn dr_nuisances<N: Regressor>(
         let mu1 = if cfg.dr_gold_ridge { gold_ridge_mu1(x, o, t, w, &mu0, folds)? } else { mu1 };
         Ok(ArmOutcomes { mu0, mu1 })
     })?;
-    let (e, overlap) = known_or(reps.propensity(cfg)?, known, x.nrows())?;
+    let (e, overlap) = known_or(|| reps.propensity(cfg), known, x.nrows())?;
     let mu0 = reps.aggregate(cfg, |r| &r.outcome.mu0)?;
     let mu1 = reps.aggregate(cfg, |r| &r.outcome.mu1)?;
     let phi = dr_pseudo(o, t, &e, &mu0, &mu1)?;
@@ -242,13 +242,15 @@ where
     estimate_delta_known(method, rows, None, nuisance_learner, cfg, seed)
 }
 
-/// The propensity the learners use: the cross-fitted one, or the per-row known propensity
-/// `known` (a design's `P(gold | x_i)`, e.g. from active gold selection) when given, which then
-/// replaces `cfg.propensity` whatever it says. Overlap is reported with clip 0.
-fn known_or(fitted: (Vec<f64>, Overlap), known: Option<&[f64]>, n: usize) -> Result<(Vec<f64>, Overlap)> {
-    let Some(e) = known else { return Ok(fitted) };
+/// Checks a per-row known propensity: one value per row (`what` names the rows in the shape
+/// error), each in `(0, 1)`.
+///
+/// # Errors
+/// [`crate::error::Error::Shape`] for the wrong length; [`crate::error::Error::Data`] naming
+/// the first row outside `(0, 1)`.
+pub fn check_known_propensity(e: &[f64], n: usize, what: &str) -> Result<()> {
     if e.len() != n {
-        return Err(crate::error::Error::shape("known propensity vs pooled rows", n, e.len()));
+        return Err(crate::error::Error::shape(what, n, e.len()));
     }
     if let Some(i) = e.iter().position(|&v| !(v > 0.0 && v < 1.0)) {
         return Err(crate::error::Error::data(format!(
@@ -256,6 +258,20 @@ fn known_or(fitted: (Vec<f64>, Overlap), known: Option<&[f64]>, n: usize) -> Res
             e[i]
         )));
     }
+    Ok(())
+}
+
+/// The propensity the learners use: the cross-fitted one (`fitted`, only computed when
+/// needed), or the per-row known propensity `known` (a design's `P(gold | x_i)`, e.g. from
+/// active gold selection) when given, which then replaces `cfg.propensity` whatever it says.
+/// Overlap is reported with clip 0.
+fn known_or(
+    fitted: impl FnOnce() -> Result<(Vec<f64>, Overlap)>,
+    known: Option<&[f64]>,
+    n: usize,
+) -> Result<(Vec<f64>, Overlap)> {
+    let Some(e) = known else { return fitted() };
+    check_known_propensity(e, n, "known propensity vs pooled rows")?;
     Ok((e.to_vec(), nuisance::overlap(e, 0.0)))
 }
 
@@ -287,7 +303,7 @@ where
                     oob::out_of_bag(nuisance_learner, data, None, folds, base, (stream::NUISANCE_OUTCOME, 0))
                 }
             })?;
-            let (e, overlap) = known_or(reps.propensity(cfg)?, known, x.nrows())?;
+            let (e, overlap) = known_or(|| reps.propensity(cfg), known, x.nrows())?;
             let m = reps.aggregate(cfg, |r| &r.outcome)?;
             let stage = r_stage(o, &m, t, &e, w)?;
             let covariate = if cfg.outcome_covariate {

@@ -47,6 +47,19 @@ fn learn_names() -> PossibleValuesParser {
     )
 }
 
+/// Deployment data's label columns, shared by `fit` and `audit`: one label per row, and its
+/// source.
+#[derive(Debug, Args)]
+pub struct LabelColumnArgs {
+    /// The column saying which rows carry gold labels (`gold`/`gs`/`1`) and which preference
+    /// labels (`pref`/`pb`/`0`).
+    #[arg(long, default_value = "source")]
+    pub source_col: String,
+    /// The label column (gold label on gold rows, preference label on preference rows).
+    #[arg(long, default_value = "label")]
+    pub label_col: String,
+}
+
 /// Input data: the training CSV, its feature columns and an optional sample-weight column
 /// (`fit`, `learn`).
 #[derive(Debug, Args)]

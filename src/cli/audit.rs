@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use crate::causal::align::{self, Sample};
 use crate::causal::delta::PooledRows;
 use crate::causal::meta::dr_pseudo_outcomes;
-use crate::cli::args::{DataArgs, OutputArgs, ProtocolArg, RouterArgs, SeedArgs};
+use crate::cli::args::{DataArgs, LabelColumnArgs, OutputArgs, ProtocolArg, RouterArgs, SeedArgs};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::audit::{AuditInput, audit};
@@ -51,13 +51,9 @@ pub struct AuditArgs {
     /// Training CSV and its features, as for `fit` (`--weight-col` is refused).
     #[command(flatten)]
     pub input: DataArgs,
-    /// The column saying which rows carry gold labels (`gold`/`gs`/`1`) and which preference
-    /// labels (`pref`/`pb`/`0`).
-    #[arg(long, default_value = "source")]
-    pub source_col: String,
-    /// The label column (gold label on gold rows, preference label on preference rows).
-    #[arg(long, default_value = "label")]
-    pub label_col: String,
+    /// The source and label columns of deployment data.
+    #[command(flatten)]
+    pub labels: LabelColumnArgs,
     /// The nuisances and alignment, as for `fit` (only the flags of the DR-learner's nuisances
     /// and --align matter).
     #[command(flatten)]
@@ -150,19 +146,19 @@ pub fn run(args: AuditArgs) -> Result<()> {
     cfg.validate()?;
     let path = &args.input.data;
     let mut roles = ColumnRoles::with_features(args.input.features.as_deref());
-    roles.numeric.push(args.label_col.clone());
-    roles.source = Some(args.source_col.clone());
+    roles.numeric.push(args.labels.label_col.clone());
+    roles.source = Some(args.labels.source_col.clone());
     if let Some(g) = &args.groups {
-        if g == &args.label_col || g == &args.source_col {
+        if g == &args.labels.label_col || g == &args.labels.source_col {
             return Err(Error::param("audit", "--groups", format!("`{g}` is also the label or source column")));
         }
         roles.exclude.push(g.clone());
     }
     let d = read_csv(path, &roles)?;
     d.check_finite_features()?;
-    d.check_finite_column(&args.label_col)?;
+    d.check_finite_column(&args.labels.label_col)?;
     let t = d.source.as_deref().ok_or_else(|| Error::data("no source column was read"))?;
-    let label = d.column(&args.label_col)?;
+    let label = d.column(&args.labels.label_col)?;
     let n = d.n_rows();
     let gold: Vec<usize> = (0..n).filter(|&i| t[i] == 1.0).collect();
     let pref: Vec<usize> = (0..n).filter(|&i| t[i] == 0.0).collect();
@@ -171,7 +167,7 @@ pub fn run(args: AuditArgs) -> Result<()> {
             return Err(Error::data(format!(
                 "{}: no rows whose `{}` is {what}; the audit compares gold with preference labels and needs both",
                 path.display(),
-                args.source_col
+                args.labels.source_col
             )));
         }
     }

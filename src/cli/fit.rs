@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::args::{DataArgs, RouterArgs, SeedArgs};
+use crate::cli::args::{DataArgs, LabelColumnArgs, RouterArgs, SeedArgs};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::learn::pca::PcaParams;
@@ -21,13 +21,9 @@ pub struct FitArgs {
     /// Training CSV, features and weights: features, a source column and a label column.
     #[command(flatten)]
     pub input: DataArgs,
-    /// The column saying which rows carry gold labels (`gold`/`gs`/`1`) and which preference
-    /// labels (`pref`/`pb`/`0`).
-    #[arg(long, default_value = "source")]
-    pub source_col: String,
-    /// The label column (gold label on gold rows, preference label on preference rows).
-    #[arg(long, default_value = "label")]
-    pub label_col: String,
+    /// The source and label columns of deployment data.
+    #[command(flatten)]
+    pub labels: LabelColumnArgs,
     /// A per-row known propensity P(gold | x) in (0, 1) under the design that chose the gold
     /// rows (e.g. `suggest`'s `inclusion_prob`): the meta-learners use it instead of the gold
     /// share, the scale alignment weights gold rows by 1 / p (see `train_router_known`).
@@ -111,13 +107,13 @@ fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
 pub fn run(args: FitArgs) -> Result<()> {
     let (kind, cfg) = plan(&args)?;
     let mut roles = ColumnRoles::with_features(args.input.features.as_deref());
-    roles.numeric.push(args.label_col.clone());
+    roles.numeric.push(args.labels.label_col.clone());
     roles.numeric.extend(args.input.weight_col.iter().cloned());
     roles.numeric.extend(args.propensity_col.iter().cloned());
-    roles.source = Some(args.source_col.clone());
+    roles.source = Some(args.labels.source_col.clone());
     let d = read_csv(&args.input.data, &roles)?;
     d.check_finite_features()?;
-    d.check_finite_column(&args.label_col)?;
+    d.check_finite_column(&args.labels.label_col)?;
     let source = d.source.as_deref().ok_or_else(|| Error::data("no source column was read"))?;
     let weights = match &args.input.weight_col {
         Some(w) => {
@@ -149,7 +145,7 @@ pub fn run(args: FitArgs) -> Result<()> {
     let data = RouterData {
         x: z.as_ref().map_or(d.x.as_ref(), |z| z.as_ref()),
         is_gold: source,
-        label: d.column(&args.label_col)?,
+        label: d.column(&args.labels.label_col)?,
         gold_everywhere: None,
         weights,
     };

@@ -458,20 +458,9 @@ impl Audit {
         let slot = 46.0;
         let w = LEFT + RIGHT + slot * gs.len().max(1) as f64;
         let (pw, ph) = (w - LEFT - RIGHT, H - TOP - BOTTOM);
-        let (mut lo, mut hi) = (0.0f64.min(self.mean.value), 0.0f64.max(self.mean.value));
-        for g in gs {
-            for v in [g.estimate.ci[0], g.estimate.ci[1]] {
-                if v.is_finite() {
-                    lo = lo.min(v);
-                    hi = hi.max(v);
-                }
-            }
-        }
-        if hi - lo < 1e-12 {
-            hi = lo + 1.0;
-        }
-        let pad = 0.05 * (hi - lo);
-        let (lo, hi) = (lo - pad, hi + pad);
+        let (lo, hi) = crate::eval::svg::padded_range(
+            std::iter::once(self.mean.value).chain(gs.iter().flat_map(|g| g.estimate.ci)),
+        );
         let py = |y: f64| TOP + (hi - y) / (hi - lo) * ph;
         let px = |k: usize| LEFT + slot * (k as f64 + 0.5);
         let mut s = String::new();

@@ -71,6 +71,17 @@ impl Costs<'_> {
             Costs::PerQuery(c) => c[(i, k)],
         }
     }
+
+    /// Checks the costs' shape against `m` queries and `k` models; `what` prefixes the error.
+    fn check_shape(&self, m: usize, k: usize, what: &str) -> Result<()> {
+        match self {
+            Costs::PerModel(c) if c.len() != k => Err(Error::shape(format!("{what}costs per model"), k, c.len())),
+            Costs::PerQuery(c) if c.nrows() != m || c.ncols() != k => {
+                Err(Error::shape(format!("{what}costs (rows x models)"), m * k, c.nrows() * c.ncols()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A quality-cost curve on the cost grid (see the module docs).
@@ -133,15 +144,7 @@ fn check_inputs(gold: MatRef<'_, f64>, psi_hat: MatRef<'_, f64>, costs: &Costs<'
             psi_hat.nrows() * psi_hat.ncols(),
         ));
     }
-    match costs {
-        Costs::PerModel(c) if c.len() != k => {
-            return Err(Error::shape("quality-cost curve: costs per model", k, c.len()));
-        }
-        Costs::PerQuery(c) if c.nrows() != m || c.ncols() != k => {
-            return Err(Error::shape("quality-cost curve: costs (rows x models)", m * k, c.nrows() * c.ncols()));
-        }
-        _ => {}
-    }
+    costs.check_shape(m, k, "quality-cost curve: ")?;
     for j in 0..k {
         for i in 0..m {
             let (g, p, c) = (gold[(i, j)], psi_hat[(i, j)], costs.get(i, j));
@@ -179,8 +182,7 @@ impl QualityCostScratch {
         costs: Costs<'_>,
         out: &mut QualityCostCurve,
     ) -> Result<()> {
-        check_inputs(gold, psi_hat, &costs)?;
-        self.path_into(gold, psi_hat, &costs, out)?;
+        self.path_gain_into(gold, psi_hat, costs, out)?;
         if let Costs::PerModel(c) = costs {
             if c.len() == 2 {
                 let (a, p) = if c[0] <= c[1] { (0, 1) } else { (1, 0) };
@@ -378,22 +380,16 @@ pub fn choose_into(psi_hat: MatRef<'_, f64>, costs: Costs<'_>, lambda: f64, out:
     if out.len() != m {
         return Err(Error::shape("routing decisions", m, out.len()));
     }
-    match costs {
-        Costs::PerModel(c) if c.len() != k => return Err(Error::shape("costs per model", k, c.len())),
-        Costs::PerQuery(c) if c.nrows() != m || c.ncols() != k => {
-            return Err(Error::shape("costs (rows x models)", m * k, c.nrows() * c.ncols()));
-        }
-        _ => {}
-    }
+    costs.check_shape(m, k, "")?;
     if !lambda.is_finite() {
         return Err(Error::param("router", "lambda", format!("must be finite, got {lambda}")));
     }
     for (i, o) in out.iter_mut().enumerate() {
-        let mut best = 0;
+        let (mut best, mut best_u) = (0, psi_hat[(i, 0)] - lambda * costs.get(i, 0));
         for j in 1..k {
-            let (u, v) = (psi_hat[(i, j)] - lambda * costs.get(i, j), psi_hat[(i, best)] - lambda * costs.get(i, best));
-            if u > v || (u == v && costs.get(i, j) < costs.get(i, best)) {
-                best = j;
+            let u = psi_hat[(i, j)] - lambda * costs.get(i, j);
+            if u > best_u || (u == best_u && costs.get(i, j) < costs.get(i, best)) {
+                (best, best_u) = (j, u);
             }
         }
         *o = best;

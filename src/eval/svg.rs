@@ -55,6 +55,21 @@ pub(crate) fn nice_step(range: f64, target: f64) -> f64 {
     m * p
 }
 
+/// The y range of a figure: the smallest interval holding 0 and every finite value of `values`
+/// (widened to length 1 when it is empty), padded by 5% on each side.
+pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for v in values.into_iter().filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if hi - lo < 1e-12 {
+        hi = lo + 1.0;
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
 pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -77,22 +92,8 @@ pub fn bands_svg(routers: &[RouterSummary], title: &str, y_label: &str) -> Strin
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let window = AUC_FROM..=AUC_TO;
-    let (mut lo, mut hi) = (0.0f64, 0.0f64);
-    for r in routers {
-        for i in window.clone() {
-            for v in [r.p10[i], r.p90[i], r.mean[i]] {
-                if v.is_finite() {
-                    lo = lo.min(v);
-                    hi = hi.max(v);
-                }
-            }
-        }
-    }
-    if hi - lo < 1e-12 {
-        hi = lo + 1.0;
-    }
-    let pad = 0.05 * (hi - lo);
-    let (lo, hi) = (lo - pad, hi + pad);
+    let (lo, hi) =
+        padded_range(routers.iter().flat_map(|r| window.clone().flat_map(move |i| [r.p10[i], r.p90[i], r.mean[i]])));
     let px = |rho: f64| LEFT + (rho - X_MIN) / (X_MAX - X_MIN) * pw;
     let py = |y: f64| TOP + (hi - y) / (hi - lo) * ph;
 

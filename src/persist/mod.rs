@@ -42,7 +42,7 @@ pub enum Kind {
     Classifier = 2,
     /// A router written before thresholds and scores moved to the gold scale: its stored
     /// threshold `w` was compared with `psi_hat` on the preference scale. Still read
-    /// ([`crate::router::Router::from_bytes`] converts it); never written.
+    /// (the router layer's `Router::from_bytes` converts it); never written.
     RouterPreferenceScale = 3,
     /// A fitted PCA.
     Pca = 4,

@@ -143,13 +143,7 @@ pub fn train_router_known(
     cfg: &RouterConfig,
     seed: Seed,
 ) -> Result<TrainedRouter> {
-    let n = data.x.nrows();
-    if e.len() != n {
-        return Err(Error::shape("known propensity vs feature rows", n, e.len()));
-    }
-    if let Some(i) = e.iter().position(|&v| !(v > 0.0 && v < 1.0)) {
-        return Err(Error::data(format!("known propensity at row {i} is {}; it must lie in (0, 1)", e[i])));
-    }
+    crate::causal::meta::check_known_propensity(e, data.x.nrows(), "known propensity vs feature rows")?;
     train_inner(kind, data, Some(e), &cfg.learner, &cfg.delta.nuisance, cfg, seed)
 }
 
