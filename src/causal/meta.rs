@@ -246,7 +246,7 @@ where
 /// error), each in `(0, 1)`.
 ///
 /// # Errors
-/// [`crate::error::Error::Shape`] for the wrong length; [`crate::error::Error::Data`] naming
+/// [`crate::error::Error::Shape`] for the wrong length; [`crate::error::Error::InvalidData`] naming
 /// the first row outside `(0, 1)`.
 pub fn check_known_propensity(e: &[f64], n: usize, what: &str) -> Result<()> {
     if e.len() != n {
