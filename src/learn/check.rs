@@ -21,6 +21,17 @@ pub fn train_set(data: &TrainSet<'_>) -> Result<()> {
     targets_and_weights(data)
 }
 
+/// [`train_set`] without the scan of the features: the shapes, the targets and the weights. For
+/// learners whose first pass over the features detects a non-finite value on its own and then
+/// calls [`train_set`] for the exact error.
+///
+/// # Errors
+/// [`Error::Empty`], [`Error::Shape`], [`Error::NonFinite`] (targets), [`Error::InvalidData`].
+pub fn train_set_but_features(data: &TrainSet<'_>) -> Result<()> {
+    shapes(data)?;
+    targets_and_weights(data)
+}
+
 /// Checks a training set whose features may hold NaN (missing values) but no infinity;
 /// otherwise as [`train_set`].
 ///

@@ -25,10 +25,13 @@
 //! ```
 //!
 //! Each chunk is one rayon task. It copies sub-blocks of [`GRAM_SUB_BLOCK`] consecutive rows of
-//! `Z` into a contiguous scratch matrix (`fill_block`: column by column from a column-major `x`,
-//! row by row, scattering into the scratch columns, from a row-major view; the same values either
-//! way, so the same bits) and adds `Z_b' Z_b` to its own partial
-//! with faer's sequential lower-triangular matmul, sub-blocks in row order. The partials are then
+//! `Z` into a contiguous scratch matrix and adds `Z_b' Z_b` to its own partial with faer's
+//! sequential lower-triangular matmul, sub-blocks in row order. From a column-major `x` the
+//! scratch is `Z_b` (`b x m`, column by column, `fill_block`); from a row-major view it is
+//! `Z_b'` (`m x b`, one contiguous row copy per column, `fill_block_t`) and the product is taken
+//! as `Z_b' (Z_b')'`. The scratch values are the same either way, and faer's kernels give the
+//! same bits for the two operand layouts (tested below for widths 3 to 101), so a C-order array
+//! fits exactly as its column-major copy would, without a transposing copy. The partials are then
 //! added in chunk order (lower triangle) and the upper triangle mirrored from it. Every sum thus
 //! has the same operands in the same order whatever the thread count, so the result is
 //! bit-identical for 1 or 64 threads, and the inner products run in faer's SIMD micro-kernels
@@ -81,6 +84,29 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
         let start = c * chunk;
         let end = (start + chunk).min(n);
         let mut acc = Mat::<f64>::zeros(m, m);
+        if let Some(rows) = super::row_major(x) {
+            // the scratch holds Z_b' (m x b, column k = row k of Z_b): rows copy straight in
+            let mut scratch_t = Mat::<f64>::zeros(m, GRAM_SUB_BLOCK.min(end - start));
+            let mut r0 = start;
+            while r0 < end {
+                let b = GRAM_SUB_BLOCK.min(end - r0);
+                fill_block_t(rows, shift, row_weight, extras, r0, b, scratch_t.as_mut());
+                let zt = scratch_t.as_ref().subcols(0, b);
+                matmul(
+                    acc.as_mut(),
+                    BlockStructure::TriangularLower,
+                    Accum::Add,
+                    zt,
+                    BlockStructure::Rectangular,
+                    zt.transpose(),
+                    BlockStructure::Rectangular,
+                    1.0,
+                    Par::Seq,
+                );
+                r0 += b;
+            }
+            return acc;
+        }
         let mut scratch = Mat::<f64>::zeros(GRAM_SUB_BLOCK.min(end - start), m);
         let mut r0 = start;
         while r0 < end {
@@ -194,6 +220,50 @@ pub(crate) fn fill_block(
                 }
             }
             Extra::Ones => dst.copy_from_slice(sw),
+        }
+    }
+}
+
+/// The transpose of [`fill_block`] for a row-major view: writes row `r0 + k` of
+/// `sqrt(a) * [x - shift, extras]` into column `k` of `out` (`m x b`, `b <= GRAM_SUB_BLOCK`),
+/// a contiguous copy per row. Entry by entry the same operations as [`fill_block`]
+/// (`sqrt(a_i) * (x_ij - s_j)` with weights, `x_ij - s_j` without), so the same values.
+fn fill_block_t(
+    rows: RowMajor<'_>,
+    shift: &[f64],
+    row_weight: Option<&[f64]>,
+    extras: &[Extra<'_>],
+    r0: usize,
+    b: usize,
+    mut out: MatMut<'_, f64>,
+) {
+    let d = rows.ncols();
+    let shift = &shift[..d];
+    for k in 0..b {
+        let i = r0 + k;
+        let q = row_weight.map(|w| w[i].sqrt());
+        let Some(dst) = out.as_mut().col_mut(k).try_as_col_major_mut() else { continue };
+        let dst = dst.as_slice_mut();
+        let (feat, ext) = dst.split_at_mut(d);
+        let row = &rows.row(i).as_slice()[..d];
+        match q {
+            Some(q) => {
+                for ((o, &v), &s) in feat.iter_mut().zip(row).zip(shift) {
+                    *o = q * (v - s);
+                }
+            }
+            None => {
+                for ((o, &v), &s) in feat.iter_mut().zip(row).zip(shift) {
+                    *o = v - s;
+                }
+            }
+        }
+        let q = q.unwrap_or(1.0);
+        for (o, extra) in ext.iter_mut().zip(extras) {
+            *o = match *extra {
+                Extra::Column(v, s) => q * (v[i] - s),
+                Extra::Ones => q,
+            };
         }
     }
 }
@@ -358,5 +428,57 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A row-major view (its scratch filled transposed, `Z_b'`, and multiplied as `Z_b' (Z_b')'`)
+    /// gives the bits of the column-major matrix, with and without weights and extras, for
+    /// widths around faer's micro-kernel sizes and row counts that end in a partial sub-block.
+    #[test]
+    fn row_major_views_give_the_column_major_bits() {
+        for (n, d) in [(GRAM_CHUNK + 515, 50), (1000, 3), (700, 17), (600, 64), (530, 101)] {
+            let x = Mat::from_fn(n, d, |i, j| ((i * 7 + j * 13) % 19) as f64 * 0.1 + ((i + j) as f64).sin());
+            let y: Vec<f64> = (0..n).map(|i| (i as f64 * 0.01).cos()).collect();
+            let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
+            let shift: Vec<f64> = (0..d).map(|j| j as f64 * 0.01).collect();
+            let pad = d + 2;
+            let mut buf = vec![f64::NAN; n * pad];
+            for i in 0..n {
+                for j in 0..d {
+                    buf[i * pad + j] = x[(i, j)];
+                }
+            }
+            for stride in [d, pad] {
+                let packed = buf_for(&buf, n, d, pad, stride);
+                let rm = MatRef::from_row_major_slice_with_stride(&packed, n, d, stride);
+                assert!(super::super::row_major(rm).is_some());
+                for (wt, extras) in [
+                    (None, vec![Extra::Column(&y[..], 0.25)]),
+                    (Some(&w[..]), vec![Extra::Ones]),
+                    (Some(&w[..]), vec![]),
+                    (None, vec![Extra::Column(&y[..], 0.0), Extra::Ones]),
+                ] {
+                    let want = gram(x.as_ref(), &shift, wt, &extras);
+                    let got = gram(rm, &shift, wt, &extras);
+                    for a in 0..want.nrows() {
+                        for b in 0..want.ncols() {
+                            assert_eq!(
+                                want[(a, b)].to_bits(),
+                                got[(a, b)].to_bits(),
+                                "{n}x{d} stride {stride} ({a},{b})"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `buf` (rows of width `pad`) repacked with row stride `stride` (`d <= stride <= pad`).
+    fn buf_for(buf: &[f64], n: usize, d: usize, pad: usize, stride: usize) -> Vec<f64> {
+        let mut out = vec![f64::NAN; n * stride];
+        for i in 0..n {
+            out[i * stride..i * stride + d].copy_from_slice(&buf[i * pad..i * pad + d]);
+        }
+        out
     }
 }
