@@ -18,6 +18,13 @@ rm -rf "$work/venv" "$work/wheels"
 "${PYTHON:-python3}" -m venv "$work/venv"
 py="$work/venv/bin/python"
 "$py" -m pip install --quiet --disable-pip-version-check maturin numpy pytest
+# scikit-learn is an optional test dependency: with it, tests/test_sklearn.py runs
+# check_estimator and scikit-learn's pipelines on our estimators instead of skipping. It never
+# becomes a dependency of the package. META_ROUTER_CI_NO_SKLEARN=1 skips the install (offline).
+if [ "${META_ROUTER_CI_NO_SKLEARN:-0}" != 1 ]; then
+    "$py" -m pip install --quiet --disable-pip-version-check scikit-learn \
+        || echo "python/ci.sh: scikit-learn could not be installed; tests/test_sklearn.py will skip" >&2
+fi
 
 echo "== python: the CLI binary (cargo build --release)"
 (cd "$root" && cargo build --release --quiet)
