@@ -22,7 +22,7 @@
 //! | [`router`] | the routers: kinds and baselines, training on top of `Delta_hat`, serving (score, threshold, decide, save/load) |
 //! | [`causal`] | `Delta_hat`: the R-/DR-learners, cross-fitting, nuisances, final stage; scale alignment |
 //! | [`learn`] | learner traits, the run-time learner spec, the learners |
-//! | [`linalg`] | kernels on faer: weighted Gram matrix, dot products, row selection, stable statistics |
+//! | [`linalg`] | kernels on faer: weighted Gram matrix, dot products, row selection, stable statistics, distribution tails ([`linalg::dist`]), least squares with robust standard errors ([`linalg::ols`]) |
 //! | [`check`], [`params`] | input checks on slices and matrices; `key=value` parameter parsing and domain checks |
 //! | [`persist`] | versioned, checksummed model files |
 //! | [`rng`], [`par`] | position-derived random streams; deterministic parallel helpers |
