@@ -84,42 +84,31 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
         let start = c * chunk;
         let end = (start + chunk).min(n);
         let mut acc = Mat::<f64>::zeros(m, m);
-        if let Some(rows) = super::row_major(x) {
-            // the scratch holds Z_b' (m x b, column k = row k of Z_b): rows copy straight in
-            let mut scratch_t = Mat::<f64>::zeros(m, GRAM_SUB_BLOCK.min(end - start));
-            let mut r0 = start;
-            while r0 < end {
-                let b = GRAM_SUB_BLOCK.min(end - r0);
-                fill_block_t(rows, shift, row_weight, extras, r0, b, scratch_t.as_mut());
-                let zt = scratch_t.as_ref().subcols(0, b);
-                matmul(
-                    acc.as_mut(),
-                    BlockStructure::TriangularLower,
-                    Accum::Add,
-                    zt,
-                    BlockStructure::Rectangular,
-                    zt.transpose(),
-                    BlockStructure::Rectangular,
-                    1.0,
-                    Par::Seq,
-                );
-                r0 += b;
-            }
-            return acc;
-        }
-        let mut scratch = Mat::<f64>::zeros(GRAM_SUB_BLOCK.min(end - start), m);
+        let rows = super::row_major(x);
+        let sub = GRAM_SUB_BLOCK.min(end - start);
+        // Z_b (b x m) from columns; Z_b' (m x b, column k = row k of Z_b) from rows, which then
+        // copy straight in
+        let mut scratch = if rows.is_some() { Mat::<f64>::zeros(m, sub) } else { Mat::<f64>::zeros(sub, m) };
         let mut r0 = start;
         while r0 < end {
             let b = GRAM_SUB_BLOCK.min(end - r0);
-            fill_block(x, shift, row_weight, extras, r0, b, scratch.as_mut());
-            let z = scratch.as_ref().subrows(0, b);
+            let zt = match rows {
+                Some(rows) => {
+                    fill_block_t(rows, shift, row_weight, extras, r0, b, scratch.as_mut());
+                    scratch.as_ref().subcols(0, b)
+                }
+                None => {
+                    fill_block(x, shift, row_weight, extras, r0, b, scratch.as_mut());
+                    scratch.as_ref().subrows(0, b).transpose()
+                }
+            };
             matmul(
                 acc.as_mut(),
                 BlockStructure::TriangularLower,
                 Accum::Add,
-                z.transpose(),
+                zt,
                 BlockStructure::Rectangular,
-                z,
+                zt.transpose(),
                 BlockStructure::Rectangular,
                 1.0,
                 Par::Seq,
