@@ -270,3 +270,44 @@ fn bad_many_model_input_is_named() {
     assert!(r.choose_at(&[0.0, 1.0, 2.0], None, -1.0).unwrap_err().to_string().contains("lambda"));
     assert!(r.choose_at(&[0.0, 1.0], None, 0.1).is_err());
 }
+
+#[test]
+fn the_command_line_runs_the_three_model_study_and_writes_wide_tables() {
+    use crate::util::{bin, run_json, run_ok, tmp_dir};
+    let common = ["--n", "900", "--gold", "60", "--test", "200", "--rounds", "2", "--learner", "ridge", "--quiet"];
+    let v = run_json(bin().args(["study", "--models", "3", "--json"]).args(common));
+    assert_eq!(v["rounds"], 2);
+    assert_eq!(v["models"], serde_json::json!(["m0", "m1", "m2"]));
+    assert_eq!(v["sources"], serde_json::json!(["judge0"]));
+    for name in ["gold_only", "pref_only", "pooled", "mean_shift", "meta_r", "meta_dr", "all_gold", "random"] {
+        let r = &v["routers"][name];
+        for key in ["area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se"] {
+            assert!(r[key].is_number(), "{name}.{key}: {v}");
+        }
+    }
+    assert!(v["seconds"].is_number());
+    // two models: the areas are today's mean AUCs
+    let two = run_json(bin().args(["study", "--models", "2", "--json"]).args(common));
+    let today = run_json(bin().args(["study", "--json"]).args(common));
+    for name in ["pooled", "meta_dr", "random"] {
+        assert_eq!(two["routers"][name]["area"], today["routers"][name]["auc"], "{name}");
+    }
+    // unsupported combinations are named
+    let out = bin().args(["study", "--models", "3", "--judges", "2"]).args(common).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("multi-source trainer"));
+    let out = bin().args(["study", "--models", "3", "--out", "x"]).args(common).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--out"));
+    // simulate: wide columns per model and judge
+    let path = tmp_dir("multi").join("sim3.csv");
+    run_ok(bin().args(["simulate", "--models", "3", "--judges", "2", "--n", "20", "-o"]).arg(&path));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for col in ["x50", "gs_m0", "judge0_m1", "judge1_m2", "cost_m2", "psi_m1", "delta_judge1_m2"] {
+        assert!(header.contains(&col), "{col}: {header:?}");
+    }
+    assert_eq!(text.lines().count(), 21);
+    let one = tmp_dir("multi").join("sim1.csv");
+    run_ok(bin().args(["simulate", "--models", "3", "--n", "20", "-o"]).arg(&one));
+    let text = std::fs::read_to_string(&one).unwrap();
+    assert!(text.lines().next().unwrap().contains("pb_m2,cost_m2,psi_m2,delta_m2"));
+}

@@ -30,6 +30,7 @@
 //! Not (yet) supported here: active gold selection, the paper's curve protocol, per-query costs.
 
 use faer::Mat;
+use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::eval::active::GoldSelection;
@@ -285,6 +286,91 @@ impl MultiStudyOutcome {
             oracle,
             singles,
         })
+    }
+}
+
+/// A finite number, or JSON null.
+fn num(v: f64) -> Value {
+    if v.is_finite() { json!(v) } else { Value::Null }
+}
+
+fn opt(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, num)
+}
+
+fn cell(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.4}"),
+        _ => "-".into(),
+    }
+}
+
+impl MultiSummary {
+    /// The summary as one JSON object: `rounds`, `models`, `sources`, `routers` (per name:
+    /// `area`, `area_se`, `diff_vs_pooled`, `diff_vs_pooled_se`, `matched_cost_gain`), `oracle`
+    /// (the same fields) and `singles` (per model: `cost`, `quality`, `vs_mixing`); non-finite
+    /// figures are null.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let router = |r: &MultiRouterSummary| {
+            json!({
+                "area": num(r.area),
+                "area_se": num(r.area_se),
+                "diff_vs_pooled": opt(r.diff_vs_pooled),
+                "diff_vs_pooled_se": opt(r.diff_vs_pooled_se),
+                "matched_cost_gain": num(r.matched_cost_gain),
+            })
+        };
+        let mut routers = Map::new();
+        for r in &self.routers {
+            routers.insert(r.name.clone(), router(r));
+        }
+        let mut singles = Map::new();
+        for s in &self.singles {
+            singles.insert(
+                s.name.clone(),
+                json!({"cost": num(s.cost), "quality": num(s.quality), "vs_mixing": num(s.vs_mixing)}),
+            );
+        }
+        let mut obj = Map::new();
+        obj.insert("rounds".into(), json!(self.rounds));
+        obj.insert("models".into(), json!(self.models));
+        obj.insert("sources".into(), json!(self.sources));
+        obj.insert("routers".into(), Value::Object(routers));
+        obj.insert("oracle".into(), router(&self.oracle));
+        obj.insert("singles".into(), Value::Object(singles));
+        obj
+    }
+
+    /// The summary as a text table: one line per router and the oracle (area, its SE, the
+    /// paired difference to `pooled` and its SE, the gain at the best single model's cost),
+    /// then one line per single model (mean cost, mean quality, quality minus the mixing line).
+    pub fn table(&self) -> String {
+        let mut out = format!(
+            "{:<12} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
+            "router", "area", "area_se", "vs_pooled", "se", "matched_cost"
+        );
+        for r in self.routers.iter().chain(std::iter::once(&self.oracle)) {
+            out.push_str(&format!(
+                "{:<12} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
+                r.name,
+                cell(Some(r.area)),
+                cell(Some(r.area_se)),
+                cell(r.diff_vs_pooled),
+                cell(r.diff_vs_pooled_se),
+                cell(Some(r.matched_cost_gain)),
+            ));
+        }
+        out.push_str(&format!("{:<12} {:>9} {:>9} {:>12}\n", "model", "cost", "quality", "vs_mixing"));
+        for s in &self.singles {
+            out.push_str(&format!(
+                "{:<12} {:>9} {:>9} {:>12}\n",
+                s.name,
+                cell(Some(s.cost)),
+                cell(Some(s.quality)),
+                cell(Some(s.vs_mixing))
+            ));
+        }
+        out
     }
 }
 
