@@ -167,6 +167,17 @@ fn a_perfect_gain_gives_the_oracle_curve_and_budgets_are_met() {
     let mean: f64 = chosen.iter().map(|&k| costs[k]).sum::<f64>() / 400.0;
     assert!((mean - report.mean_cost).abs() < 1e-12);
     assert!((mean - report.realised).abs() < 1e-12);
+    // per-query costs equal to the constants calibrate to the same lambda
+    let mut per_query = router.clone();
+    per_query.costs = ModelCosts::PerQuery;
+    let cq = Mat::from_fn(400, 3, |_, j| costs[j]);
+    let q = per_query.calibrate(x.as_ref(), Some(cq.as_ref()), BudgetTarget::MeanCost(1.8)).unwrap();
+    assert_eq!((q.lambda, q.realised), (report.lambda, report.realised));
+    assert!(per_query.choose(&[0.0, 1.0, 0.5], None).is_err());
+    assert_eq!(
+        per_query.choose(&[0.0, 1.0, 0.5], Some(&costs)).unwrap(),
+        router.choose(&[0.0, 1.0, 0.5], None).unwrap()
+    );
     // a share of traffic to the dearest model
     let r = calibrate_lambda(psi.as_ref(), CostTable::PerModel(&costs), BudgetTarget::Share { model: 1, share: 0.2 })
         .unwrap();
