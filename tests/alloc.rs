@@ -67,3 +67,33 @@ fn score_into_does_not_allocate() {
     with_pca.score(&row).unwrap();
     assert!(allocations() > before);
 }
+
+#[test]
+fn many_model_scores_into_does_not_allocate() {
+    use meta_router::router::multi::{ModelCosts, MultiData, MultiRouter, MultiSpec, train_multi};
+    let sim =
+        meta_router::sim::simulate_multi(&meta_router::sim::SimParams { n: 300, ..Default::default() }, 3, 1, Seed(4))
+            .unwrap();
+    let n = 300;
+    let gold = faer::Mat::from_fn(n, 3, |i, j| if i < 60 { sim.gold[(i, j)] } else { f64::NAN });
+    let judge = faer::Mat::from_fn(n, 3, |i, j| if i < 60 { f64::NAN } else { sim.pref[0][(i, j)] });
+    let judges = [judge.as_ref()];
+    let data = MultiData { x: sim.x.as_ref(), gold: gold.as_ref(), judges: &judges, gold_everywhere: None };
+    let spec =
+        MultiSpec { models: sim.models.clone(), costs: ModelCosts::PerModel(sim.costs.clone()), reference: None };
+    let trained = train_multi(RouterKind::MetaDr, &data, &spec, &RouterConfig::default(), Seed(1)).unwrap();
+    let d = sim.x.ncols();
+    let r = MultiRouter::new(trained, (0..d).map(|j| format!("x{j}")).collect(), None).unwrap();
+    let row: Vec<f64> = (0..d).map(|j| sim.x[(7, j)]).collect();
+    let (mut out, mut first) = ([0.0; 3], [0.0; 3]);
+    r.scores_into(&row, &mut [], &mut first).unwrap();
+    let before = allocations();
+    let mut same = true;
+    for _ in 0..100 {
+        r.scores_into(&row, &mut [], &mut out).unwrap();
+        same &= out == first;
+        same &= r.choose(&out, None).unwrap() < 3;
+    }
+    assert_eq!(allocations(), before, "scores_into or choose allocated");
+    assert!(same);
+}

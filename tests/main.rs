@@ -14,6 +14,7 @@ mod forest;
 mod gbm;
 mod imports;
 mod linear;
+mod multi;
 mod reference;
 mod router;
 mod shard;

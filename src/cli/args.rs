@@ -118,6 +118,19 @@ pub struct SeedArgs {
     pub seed: u64,
 }
 
+/// Many models and judges (issue #13): `simulate` writes the K-model table, `study` runs the
+/// K-model study (`--models` absent: today's two-model commands, unchanged).
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    /// Number of models K (2..=64; model 0 is the cheapest, the reference): `simulate` writes
+    /// wide columns per model, `study` routes among them (the quality-cost curve's area).
+    #[arg(long, value_name = "K")]
+    pub models: Option<usize>,
+    /// Number of judges S with `--models` (1..=64; the study trains with one judge for now).
+    #[arg(long, value_name = "S", default_value_t = 1, requires = "models")]
+    pub judges: usize,
+}
+
 /// Output: a JSON report instead of text, and where results are written (`learn`, `study`,
 /// `evaluate`; `fit`, `route` and `simulate` take a required `-o/--out` of their own).
 #[derive(Debug, Args)]

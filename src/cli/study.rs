@@ -7,6 +7,12 @@
 //! named by `--psi-col` / `--delta-col`) are used as the truth when present; features are the
 //! `--features` patterns, or every other column.
 //!
+//! With `--models K [--judges S]` the study routes among `K` models of the simulator
+//! ([`crate::eval::study_multi`]): per router the area of the quality-cost curve, its SE and the
+//! paired difference to `pooled`; `--json` prints `{"rounds", "models", "sources", "routers":
+//! {NAME: {"area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se", ..}}, "oracle", "singles",
+//! "seconds"}`. Not yet with `--data`, `--out` or `--shard`.
+//!
 //! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
 //! finished round ([`crate::eval::Progress`]).
 
@@ -17,15 +23,16 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::args::{GoldSelectionArgs, OutputArgs, RouterArgs, SeedArgs};
+use crate::cli::args::{GoldSelectionArgs, ModelsArgs, OutputArgs, RouterArgs, SeedArgs};
 use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
 use crate::eval::shard::{self, ShardSpec};
+use crate::eval::study_multi::{MultiStudyData, run_multi_study};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::rng::Seed;
 use crate::router::Protocol;
-use crate::sim::Scenario;
+use crate::sim::{Scenario, simulate_multi};
 
 /// Gold rows per round unless `--gold` (or a scenario's gold share) says otherwise.
 const DEFAULT_GOLD: usize = 100;
@@ -89,6 +96,9 @@ pub struct StudyArgs {
     /// The seed (also of the simulated table).
     #[command(flatten)]
     pub seed: SeedArgs,
+    /// `--models K`, `--judges S`: the study among K models of the simulator.
+    #[command(flatten)]
+    pub many: ModelsArgs,
     /// `--json` and `-o/--out DIR` (summary.json, curves.csv, rounds.csv, efficiency_gain.svg).
     #[command(flatten)]
     pub output: OutputArgs,
@@ -235,12 +245,60 @@ fn run_shard(args: &StudyArgs, cfg: &StudyConfig, spec: ShardSpec) -> Result<()>
     Ok(())
 }
 
+/// `study --models K`: the K-model study on the simulator.
+fn run_multi(args: &StudyArgs, cfg: &StudyConfig, k: usize) -> Result<()> {
+    for (flag, given) in
+        [("--data", args.data.is_some()), ("--out", args.output.out.is_some()), ("--shard", args.shard.is_some())]
+    {
+        if given {
+            return Err(Error::param(
+                "study",
+                flag,
+                "is not supported with --models yet (the simulator only, table or --json)",
+            ));
+        }
+    }
+    let scenario = scenario(args)?;
+    let p = sim_params(scenario, args.n, &args.sim_params)?;
+    let seed = args.seed.seed;
+    let data: MultiStudyData = simulate_multi(&p, k, args.many.judges, Seed(seed))?.into();
+    let t0 = Instant::now();
+    let outcome = run_multi_study(&data, cfg, Seed(seed))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let summary = outcome.summary()?;
+    if args.output.json {
+        let mut obj = summary.to_json();
+        obj.insert("seconds".into(), json!(seconds));
+        println!("{}", Value::Object(obj));
+    } else {
+        let costs: Vec<String> = data.models.iter().zip(&data.costs).map(|(m, c)| format!("{m}={c}")).collect();
+        println!(
+            "study among {k} models (costs {}) and {} judge(s) on the simulator (n {}, seed {seed}): {} rounds, \
+             {} gold + {} preference training rows, {} test rows, learner {}",
+            costs.join(","),
+            data.judges.len(),
+            p.n,
+            cfg.rounds,
+            cfg.n_gold,
+            p.n - cfg.n_gold - cfg.n_test,
+            cfg.n_test,
+            cfg.router.learner.name()
+        );
+        print!("{}", summary.table());
+        println!("{seconds:.1} s");
+    }
+    Ok(())
+}
+
 /// Runs `meta-router study`.
 ///
 /// # Errors
 /// Unreadable or invalid data, bad settings (named), a failed round.
 pub fn run(args: StudyArgs) -> Result<()> {
     let cfg = config(&args)?;
+    if let Some(k) = args.many.models {
+        return run_multi(&args, &cfg, k);
+    }
     if let Some(spec) = &args.shard {
         return run_shard(&args, &cfg, ShardSpec::parse(spec)?);
     }

@@ -6,6 +6,7 @@
 //! | [`metrics`] | prediction metrics: R^2, ROC AUC, log loss, RMSE |
 //! | [`curves`] | efficiency-gain curves, their AUC and peak |
 //! | [`study`] | the study's data, settings and runner |
+//! | [`study_multi`] | the study among K models: per router the area of the quality-cost curve, its SE, the paired difference to `pooled` |
 //! | [`progress`] | the observer told of each finished round |
 //! | [`summary`] | the study's per-round results and their summary (mean, standard error, percentiles) |
 //! | [`paired`] | paired AUC differences to `pooled` and the best baseline, the gap closed to `all_gold` |
@@ -36,6 +37,7 @@ pub mod quality_cost;
 pub mod report;
 pub mod shard;
 pub mod study;
+pub mod study_multi;
 pub mod summary;
 pub mod svg;
 

@@ -356,6 +356,12 @@ impl QualityCostScratch {
         Ok(())
     }
 
+    /// After a curve: the random-mixing line's total gold quality at the total cost `total_cost`
+    /// (linear between the single models on its hull, flat beyond them; 0 before any curve).
+    pub fn mixing_total_at(&self, total_cost: f64) -> f64 {
+        if self.mix.is_empty() { 0.0 } else { mixing_at(&self.mix, total_cost) }
+    }
+
     /// The quality of the path's step whose cost is nearest to `target` (halves: the later one).
     fn quality_at(&self, target: f64) -> f64 {
         let c = &self.step_cost;

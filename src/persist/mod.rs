@@ -48,6 +48,8 @@ pub enum Kind {
     Pca = 4,
     /// A fitted router (feature pipeline + psi model), thresholds on the gold scale.
     Router = 5,
+    /// A router among `K` models (one gain model per model, costs, `lambda`).
+    MultiRouter = 6,
 }
 
 impl Kind {
@@ -58,6 +60,7 @@ impl Kind {
             3 => Some(Kind::RouterPreferenceScale),
             4 => Some(Kind::Pca),
             5 => Some(Kind::Router),
+            6 => Some(Kind::MultiRouter),
             _ => None,
         }
     }

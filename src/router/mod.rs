@@ -5,6 +5,7 @@
 //! * [`config`]: how routers are trained ([`RouterConfig`], [`Protocol`], the default learners).
 //! * [`train`]: the training data ([`RouterData`]) and [`train_router`] / [`train_router_with`].
 //! * [`fitted`]: a trained router ([`TrainedRouter`]) and its [`Diagnostics`].
+//! * [`multi`]: routing among `K` models ([`multi::MultiRouter`]), its training and budget calibration.
 //!
 //! The serving router ([`Router`], here) is a trained `psi_hat` with its feature names and a
 //! decision threshold, saved and loaded as one file, scoring one query without allocating.
@@ -45,6 +46,7 @@
 pub mod config;
 pub mod fitted;
 pub mod kind;
+pub mod multi;
 pub mod train;
 
 pub use config::{Protocol, RouterConfig, default_learner, router_learner};
