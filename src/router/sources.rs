@@ -48,6 +48,7 @@
 //! `Delta_hat_1`. The paper protocol ([`crate::router::Protocol::Paper`]) takes one source only.
 
 use faer::{Mat, MatRef};
+use serde::{Deserialize, Serialize};
 
 use crate::causal::align::{self, Align, Alignment, Sample};
 use crate::causal::delta::{DeltaFit, Method, PooledRows, predict_with_covariate};
@@ -101,7 +102,7 @@ pub struct SourceIndex {
 }
 
 /// One preference source's scale and bias.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceFit {
     /// The source `s` (1-based).
     pub source: usize,
@@ -112,7 +113,8 @@ pub struct SourceFit {
     /// `Delta_hat_s` on source `s`'s scale (meta-routers; the constant `b_s` for `mean_shift`).
     pub delta: Option<RegressorModel>,
     /// With an outcome covariate, the nuisance whose prediction `delta` takes as its last
-    /// column (see [`FittedRouter::delta_covariate`]).
+    /// column (see [`FittedRouter::delta_covariate`]). Not serialised, as there.
+    #[serde(skip)]
     pub delta_covariate: Option<DeltaCovariate>,
     /// Clip applied to `Delta_hat_s` before lifting (the paper protocol's).
     pub delta_clip: Option<[f64; 2]>,
@@ -145,7 +147,7 @@ impl SourceFit {
 
 /// A router trained on several sources: the psi router (on source 1's scale) and each
 /// source's fit, `sources[s - 1]` for source `s`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourcesRouter {
     /// The trained router: `psi` on source 1's scale, `scale = c_1`.
     pub router: TrainedRouter,
@@ -339,7 +341,9 @@ pub fn train_router_sources(
         let pref_sample = Sample { values: &labels, weights: pw.as_deref() };
         let alignment = match gold_all {
             Some(g) => align::align(align_method, &Sample { values: g, weights: w }, &pref_sample),
-            None => align::align(align_method, &Sample { values: &gold_labels, weights: gold_w.as_deref() }, &pref_sample),
+            None => {
+                align::align(align_method, &Sample { values: &gold_labels, weights: gold_w.as_deref() }, &pref_sample)
+            }
         }
         .map_err(|e| named(e, s))?;
         let mut warnings = Vec::new();
@@ -412,7 +416,8 @@ pub fn train_router_sources(
                 let s = k + 1;
                 let cs = scales[k];
                 let gold_s: Vec<f64> = idx.gold.iter().map(|&i| cs * data.label[i]).collect();
-                let shift = stats::mean(&gold_s, gold_w.as_deref()) - stats::mean(&pref_labels[k], pref_ws[k].as_deref());
+                let shift =
+                    stats::mean(&gold_s, gold_w.as_deref()) - stats::mean(&pref_labels[k], pref_ws[k].as_deref());
                 for &i in rows {
                     lifted[i] = if s == 1 { o[i] + shift } else { (data.label[i] + shift) * rho[k] };
                 }
