@@ -60,6 +60,8 @@ pub mod stream {
     pub const REPEAT: u64 = 0x10;
     /// Active gold selection: the draws of each batch after the first (indexed by batch).
     pub const ACTIVE: u64 = 0x11;
+    /// Preference sources after the first: each source's bias estimator (indexed by source).
+    pub const SOURCE: u64 = 0x12;
 }
 
 /// The SplitMix64 finaliser: a bijective, avalanching 64-bit mix.

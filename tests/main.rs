@@ -19,6 +19,7 @@ mod reference;
 mod router;
 mod shard;
 mod size_limits;
+mod sources;
 mod stability;
 mod study;
 mod util;

@@ -32,6 +32,7 @@ pub mod nuisance;
 pub mod oob;
 pub mod paper;
 pub mod rlearner;
+pub mod sources;
 
 pub use align::{Align, Alignment};
 pub use crossfit::Aggregate;

@@ -47,6 +47,7 @@ pub mod config;
 pub mod fitted;
 pub mod kind;
 pub mod multi;
+pub mod sources;
 pub mod train;
 
 pub use config::{Protocol, RouterConfig, default_learner, router_learner};

@@ -28,9 +28,10 @@
 //! (row i, source s, pref_s,ik - pref_s,i,ref)       s = 1..S, one row per judge label
 //! ```
 //! the multi-source trainer's layout (a query labelled by several judges is one row per label).
-//! [`fit_gain`] fits one model's gain from such rows; with one judge it is
-//! [`crate::router::train_router`] with `is_gold = (source == 0)`, so two models and one judge
-//! train exactly today's router. Every model is trained with the same seed (common random
+//! [`fit_gain`] fits one model's gain from such rows with the multi-source trainer
+//! ([`crate::router::sources`]: each judge's bias against gold estimated on its own); with one
+//! judge that is [`crate::router::train_router`] with `is_gold = (source == 0)`, so two models and
+//! one judge train exactly today's router. Every model is trained with the same seed (common random
 //! numbers across models, as across routers in a study).
 //!
 //! # Budget calibration
@@ -75,7 +76,7 @@ use crate::rng::Seed;
 use crate::router::config::RouterConfig;
 use crate::router::fitted::{Diagnostics, TrainedRouter};
 use crate::router::kind::RouterKind;
-use crate::router::train::{RouterData, train_router};
+use crate::router::sources::{SourceData, train_router_sources};
 
 /// The models' costs as a router stores them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -308,12 +309,13 @@ pub fn gain_rows(data: &MultiData<'_>, k: usize, reference: usize) -> GainRows {
     out
 }
 
-/// Fits one model's gain from its rows (every per-model training call goes through here). One
-/// judge: [`train_router`] with `is_gold = (source == 0)` on the rows' features.
+/// Fits one model's gain from its rows (every per-model training call goes through here):
+/// [`train_router_sources`] on the rows' features, gold rows as source 0 and judge `s` as
+/// source `s` (one row per label). With one judge that is [`crate::router::train::train_router`]
+/// with `is_gold = (source == 0)`, bit for bit.
 ///
 /// # Errors
-/// [`Error::InvalidParam`] for several judges (they need the multi-source trainer); the
-/// trainer's errors.
+/// The trainer's errors (e.g. a judge without labels for this model, named).
 pub fn fit_gain(
     kind: RouterKind,
     x: MatRef<'_, f64>,
@@ -322,25 +324,17 @@ pub fn fit_gain(
     cfg: &RouterConfig,
     seed: Seed,
 ) -> Result<TrainedRouter> {
-    if n_sources > 1 {
-        return Err(Error::param(
-            "router",
-            "judges",
-            format!(
-                "{n_sources} judges: several judges need the multi-source trainer, which this build does not have yet"
-            ),
-        ));
-    }
     let xr = select_rows(x, &rows.rows);
-    let is_gold: Vec<f64> = rows.source.iter().map(|&s| if s == 0 { 1.0 } else { 0.0 }).collect();
-    let data = RouterData {
+    let data = SourceData {
         x: xr.as_ref(),
-        is_gold: &is_gold,
+        source: &rows.source,
         label: &rows.label,
+        n_sources,
         gold_everywhere: rows.gold_everywhere.as_deref(),
         weights: None,
+        source_weights: None,
     };
-    train_router(kind, &data, cfg, seed)
+    Ok(train_router_sources(kind, &data, cfg, seed)?.router)
 }
 
 /// Every model's trained gain (`None` at the reference), before serving.
@@ -382,7 +376,7 @@ impl MultiTrained {
 /// # Errors
 /// An invalid spec ([`MultiSpec::validate`]) or data ([`MultiData::validate`]); a model without
 /// any gold label or without any preference label (named; a label counts where the reference is
-/// labelled too); several judges (see [`fit_gain`]); the trainer's errors, prefixed with the
+/// labelled too); the trainer's errors (a judge without labels for a model), prefixed with the
 /// model's name where they are data errors.
 pub fn train_multi(
     kind: RouterKind,
