@@ -346,3 +346,58 @@ fn the_command_line_runs_the_three_model_study_and_writes_wide_tables() {
     let text = std::fs::read_to_string(&one).unwrap();
     assert!(text.lines().next().unwrap().contains("pb_m2,cost_m2,psi_m2,delta_m2"));
 }
+
+/// `study --data` on a wide table (`--gold-cols`, `--pref-cols`, `--costs`): the simulator's
+/// table written by `simulate --models 3 --judges 2` gives the simulator study's figures to the
+/// last digit; bad column patterns and costs are named.
+#[test]
+fn the_study_runs_on_a_wide_table_of_ones_own() {
+    use crate::util::{bin, run_json, run_ok, tmp_dir};
+    let path = tmp_dir("multi-wide").join("sim3.csv");
+    run_ok(bin().args(["simulate", "--models", "3", "--judges", "2", "--n", "700", "--seed", "3", "-o"]).arg(&path));
+    let common = [
+        "--n",
+        "700",
+        "--gold",
+        "60",
+        "--test",
+        "150",
+        "--rounds",
+        "2",
+        "--learner",
+        "ridge",
+        "--quiet",
+        "--seed",
+        "3",
+    ];
+    let sim = run_json(bin().args(["study", "--models", "3", "--judges", "2", "--json"]).args(common));
+    let wide = ["--gold-cols", "gs_*", "--pref-cols", "judge0_*,judge1_*", "--features", "x*"];
+    let mut cmd = bin();
+    cmd.args(["study", "--json", "--costs", "m0=1,m1=10,m2=7", "--data"]).arg(&path).args(wide).args(common);
+    let file = run_json(&mut cmd);
+    assert_eq!(file["models"], sim["models"]);
+    assert_eq!(file["sources"], sim["sources"]);
+    for name in ["gold_only", "pooled", "meta_r", "meta_dr", "all_gold", "random"] {
+        assert_eq!(file["routers"][name]["area"], sim["routers"][name]["area"], "{name}");
+    }
+    assert_eq!(file["oracle"]["area"], sim["oracle"]["area"]);
+    let fails = |extra: &[&str], wide: &[&str]| {
+        let out = bin().args(["study", "--data"]).arg(&path).args(wide).args(extra).args(common).output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let e = fails(&["--costs", "m0=1,m1=10"], &wide);
+    assert!(e.contains("no cost for model `m2`"), "{e}");
+    let e = fails(&["--costs", "m0=1,m1=10,m2=-7"], &wide);
+    assert!(e.contains("m2"), "{e}");
+    let e = fails(&["--costs", "m0=1,m1=10,m2=7,m9=1"], &wide);
+    assert!(e.contains("`m9` is not a model"), "{e}");
+    let e =
+        fails(&["--costs", "m0=1,m1=10,m2=7"], &["--gold-cols", "gs_m", "--pref-cols", "judge0_*", "--features", "x*"]);
+    assert!(e.contains("needs one `*`"), "{e}");
+    let e =
+        fails(&["--costs", "m0=1,m1=10,m2=7"], &["--gold-cols", "gs_*", "--pref-cols", "nope_*", "--features", "x*"]);
+    assert!(e.contains("`nope_*` matches no column"), "{e}");
+    let e = fails(&["--costs", "m0=1,m1=10,m2=7", "--models", "4"], &wide);
+    assert!(e.contains("matches 3 models"), "{e}");
+}

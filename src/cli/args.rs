@@ -126,9 +126,32 @@ pub struct ModelsArgs {
     /// wide columns per model, `study` routes among them (the quality-cost curve's area).
     #[arg(long, value_name = "K")]
     pub models: Option<usize>,
-    /// Number of judges S with `--models` (1..=64; the study trains with one judge for now).
+    /// Number of judges S with `--models` (1..=64; each judge's bias is estimated on its own).
     #[arg(long, value_name = "S", default_value_t = 1, requires = "models")]
     pub judges: usize,
+}
+
+/// `study --models` on a wide table of your own (`--data`): which columns hold each model's gold
+/// and judge labels, and what each model costs.
+#[derive(Debug, Args)]
+pub struct WideArgs {
+    /// Gold-label columns, one per model, as one pattern with a single `*` that stands for the
+    /// model name (e.g. `gs_*`: `gs_gpt`, `gs_llama` are models `gpt`, `llama`).
+    #[arg(long, value_name = "PATTERN", requires = "data")]
+    pub gold_cols: Option<String>,
+    /// Preference-label columns: one pattern per judge, comma separated, each with a single `*`
+    /// for the model name and matching the same models as `--gold-cols` (e.g. `pb_*` or
+    /// `judgeA_*,judgeB_*`).
+    #[arg(long, value_name = "PATTERNS", requires = "gold_cols")]
+    pub pref_cols: Option<String>,
+    /// Judge names, comma separated, one per `--pref-cols` pattern (default: each pattern's
+    /// text before the `*`, without a trailing `_`).
+    #[arg(long, value_name = "NAMES", requires = "pref_cols")]
+    pub sources: Option<String>,
+    /// Cost of a call to each model, `name=cost` comma separated (every model; >= 0), e.g.
+    /// `gpt=10,mixtral=1,llama=0.5`. The cheapest model is the reference.
+    #[arg(long, value_name = "LIST", requires = "gold_cols")]
+    pub costs: Option<String>,
 }
 
 /// Output: a JSON report instead of text, and where results are written (`learn`, `study`,

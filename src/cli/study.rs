@@ -11,7 +11,9 @@
 //! ([`crate::eval::study_multi`]): per router the area of the quality-cost curve, its SE and the
 //! paired difference to `pooled`; `--json` prints `{"rounds", "models", "sources", "routers":
 //! {NAME: {"area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se", ..}}, "oracle", "singles",
-//! "seconds"}`. Not yet with `--data`, `--out` or `--shard`.
+//! "seconds"}`. With `--data FILE --gold-cols PATTERN --pref-cols PATTERNS --costs LIST` the same
+//! study runs on a wide table (one `*` per pattern stands for the model name; one pattern per
+//! judge). Not yet with `--out` or `--shard`.
 //!
 //! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
 //! finished round ([`crate::eval::Progress`]).
@@ -23,9 +25,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::args::{GoldSelectionArgs, ModelsArgs, OutputArgs, RouterArgs, SeedArgs};
+use crate::cli::args::{GoldSelectionArgs, ModelsArgs, OutputArgs, RouterArgs, SeedArgs, WideArgs};
 use crate::cli::simulate::sim_params;
-use crate::data::{ColumnRoles, read_csv};
+use crate::data::{ColumnRoles, glob, read_csv, read_header};
 use crate::error::{Error, Result};
 use crate::eval::shard::{self, ShardSpec};
 use crate::eval::study_multi::{MultiStudyData, run_multi_study};
@@ -99,6 +101,9 @@ pub struct StudyArgs {
     /// `--models K`, `--judges S`: the study among K models of the simulator.
     #[command(flatten)]
     pub many: ModelsArgs,
+    /// `--gold-cols`, `--pref-cols`, `--sources`, `--costs`: a K-model study on `--data`.
+    #[command(flatten)]
+    pub wide: WideArgs,
     /// `--json` and `-o/--out DIR` (summary.json, curves.csv, rounds.csv, efficiency_gain.svg).
     #[command(flatten)]
     pub output: OutputArgs,
@@ -245,23 +250,167 @@ fn run_shard(args: &StudyArgs, cfg: &StudyConfig, spec: ShardSpec) -> Result<()>
     Ok(())
 }
 
-/// `study --models K`: the K-model study on the simulator.
-fn run_multi(args: &StudyArgs, cfg: &StudyConfig, k: usize) -> Result<()> {
-    for (flag, given) in
-        [("--data", args.data.is_some()), ("--out", args.output.out.is_some()), ("--shard", args.shard.is_some())]
-    {
-        if given {
+/// The model names a pattern with one `*` picks from `header`, in header order, with their
+/// column names.
+fn pattern_models(pattern: &str, header: &[String], flag: &str) -> Result<Vec<(String, String)>> {
+    let Some((pre, post)) = pattern.split_once('*') else {
+        return Err(Error::param("study", flag, format!("`{pattern}` needs one `*` standing for the model name")));
+    };
+    if post.contains('*') || pattern.contains('?') {
+        return Err(Error::param("study", flag, format!("`{pattern}` must have exactly one `*` and no `?`")));
+    }
+    let found: Vec<(String, String)> = header
+        .iter()
+        .filter(|h| glob::matches(pattern, h) && h.len() > pre.len() + post.len())
+        .map(|h| (h[pre.len()..h.len() - post.len()].to_string(), h.clone()))
+        .collect();
+    if found.is_empty() {
+        return Err(Error::param("study", flag, format!("`{pattern}` matches no column of the file")));
+    }
+    Ok(found)
+}
+
+/// `--costs name=cost,...` for `models`, in their order.
+fn parse_costs(list: &str, models: &[String]) -> Result<Vec<f64>> {
+    let mut given: Vec<(String, f64)> = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let Some((name, v)) = item.split_once('=') else {
+            return Err(Error::param("study", "--costs", format!("`{item}` is not name=cost")));
+        };
+        let name = name.trim();
+        let cost: f64 = v.trim().parse().map_err(|_| {
+            Error::param("study", "--costs", format!("`{}` (model `{name}`) is not a number", v.trim()))
+        })?;
+        if !models.iter().any(|m| m == name) {
             return Err(Error::param(
                 "study",
-                flag,
-                "is not supported with --models yet (the simulator only, table or --json)",
+                "--costs",
+                format!("`{name}` is not a model of --gold-cols (models: {})", models.join(", ")),
             ));
         }
+        if given.iter().any(|(n, _)| n == name) {
+            return Err(Error::param("study", "--costs", format!("model `{name}` is given twice")));
+        }
+        given.push((name.to_string(), cost));
     }
-    let scenario = scenario(args)?;
-    let p = sim_params(scenario, args.n, &args.sim_params)?;
+    models
+        .iter()
+        .map(|m| {
+            given.iter().find(|(n, _)| n == m).map(|&(_, c)| c).ok_or_else(|| {
+                Error::param("study", "--costs", format!("no cost for model `{m}` (every model needs one)"))
+            })
+        })
+        .collect()
+}
+
+/// A wide table of the user's (`--data` with `--gold-cols`, `--pref-cols`, `--costs`): every
+/// model's gold and judge labels on every row; the truth `psi_<model>` columns when present.
+fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData, String)> {
+    let w = &args.wide;
+    let (Some(gold_pat), Some(pref_pats), Some(costs)) = (&w.gold_cols, &w.pref_cols, &w.costs) else {
+        return Err(Error::param(
+            "study",
+            "--gold-cols",
+            "a K-model study on --data needs --gold-cols, --pref-cols and --costs",
+        ));
+    };
+    let header = read_header(path)?;
+    let gold = pattern_models(gold_pat, &header, "--gold-cols")?;
+    let models: Vec<String> = gold.iter().map(|(m, _)| m.clone()).collect();
+    if let Some(k) = args.many.models
+        && k != models.len()
+    {
+        return Err(Error::param(
+            "study",
+            "--models",
+            format!("is {k} but --gold-cols `{gold_pat}` matches {} models ({})", models.len(), models.join(", ")),
+        ));
+    }
+    let pats: Vec<&str> = pref_pats.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let judges: Vec<String> = match &w.sources {
+        Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        None => pats.iter().map(|p| p.split('*').next().unwrap_or("").trim_end_matches('_').to_string()).collect(),
+    };
+    if judges.len() != pats.len() {
+        return Err(Error::param(
+            "study",
+            "--sources",
+            format!("names {} judges for {} --pref-cols patterns", judges.len(), pats.len()),
+        ));
+    }
+    let mut pref_cols: Vec<Vec<String>> = Vec::with_capacity(pats.len());
+    for p in &pats {
+        let found = pattern_models(p, &header, "--pref-cols")?;
+        let mut cols = Vec::with_capacity(models.len());
+        for m in &models {
+            match found.iter().find(|(fm, _)| fm == m) {
+                Some((_, c)) => cols.push(c.clone()),
+                None => {
+                    return Err(Error::param("study", "--pref-cols", format!("`{p}` has no column for model `{m}`")));
+                }
+            }
+        }
+        if let Some((extra, _)) = found.iter().find(|(fm, _)| !models.contains(fm)) {
+            return Err(Error::param(
+                "study",
+                "--pref-cols",
+                format!("`{p}` has model `{extra}`, which --gold-cols has not"),
+            ));
+        }
+        pref_cols.push(cols);
+    }
+    let costs = parse_costs(costs, &models)?;
+    let gold_cols: Vec<String> = gold.iter().map(|(_, c)| c.clone()).collect();
+    let psi_cols: Vec<String> = models.iter().map(|m| format!("psi_{m}")).collect();
+    let mut roles = ColumnRoles::with_features(args.features.as_deref());
+    roles.numeric = gold_cols.iter().chain(pref_cols.iter().flatten()).cloned().collect();
+    roles.optional_numeric = psi_cols.clone();
+    let d = read_csv(path, &roles)?;
+    d.check_finite_features()?;
+    let table = |cols: &[String]| -> Result<faer::Mat<f64>> {
+        for c in cols {
+            d.check_finite_column(c)?;
+        }
+        let v: Vec<&[f64]> = cols.iter().map(|c| d.column(c)).collect::<Result<_>>()?;
+        Ok(faer::Mat::from_fn(d.n_rows(), cols.len(), |i, j| v[j][i]))
+    };
+    let psi = if psi_cols.iter().all(|c| d.numeric.contains_key(c.as_str())) { Some(table(&psi_cols)?) } else { None };
+    let data = MultiStudyData {
+        gold: table(&gold_cols)?,
+        pref: pref_cols.iter().map(|c| table(c)).collect::<Result<_>>()?,
+        psi,
+        models,
+        judges,
+        costs,
+        x: d.x,
+    };
+    data.validate()?;
+    Ok((data, path.display().to_string()))
+}
+
+/// `study --models K` (the simulator) or `study --data FILE --gold-cols ...` (a wide table):
+/// the K-model study.
+fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
+    for (flag, given) in [("--out", args.output.out.is_some()), ("--shard", args.shard.is_some())] {
+        if given {
+            return Err(Error::param("study", flag, "is not supported with --models yet (table or --json)"));
+        }
+    }
     let seed = args.seed.seed;
-    let data: MultiStudyData = simulate_multi(&p, k, args.many.judges, Seed(seed))?.into();
+    let (data, source): (MultiStudyData, String) = match &args.data {
+        Some(path) => load_wide(args, path)?,
+        None => {
+            let scenario = scenario(args)?;
+            let p = sim_params(scenario, args.n, &args.sim_params)?;
+            let k = args.many.models.unwrap_or(2);
+            (
+                simulate_multi(&p, k, args.many.judges, Seed(seed))?.into(),
+                format!("the simulator (n {}, seed {seed})", p.n),
+            )
+        }
+    };
+    let k = data.models.len();
+    let n = data.x.nrows();
     let t0 = Instant::now();
     let outcome = run_multi_study(&data, cfg, Seed(seed))?;
     let seconds = t0.elapsed().as_secs_f64();
@@ -273,14 +422,13 @@ fn run_multi(args: &StudyArgs, cfg: &StudyConfig, k: usize) -> Result<()> {
     } else {
         let costs: Vec<String> = data.models.iter().zip(&data.costs).map(|(m, c)| format!("{m}={c}")).collect();
         println!(
-            "study among {k} models (costs {}) and {} judge(s) on the simulator (n {}, seed {seed}): {} rounds, \
+            "study among {k} models (costs {}) and {} judge(s) on {source}: {} rounds, \
              {} gold + {} preference training rows, {} test rows, learner {}",
             costs.join(","),
             data.judges.len(),
-            p.n,
             cfg.rounds,
             cfg.n_gold,
-            p.n - cfg.n_gold - cfg.n_test,
+            n.saturating_sub(cfg.n_gold + cfg.n_test),
             cfg.n_test,
             cfg.router.learner.name()
         );
@@ -296,8 +444,8 @@ fn run_multi(args: &StudyArgs, cfg: &StudyConfig, k: usize) -> Result<()> {
 /// Unreadable or invalid data, bad settings (named), a failed round.
 pub fn run(args: StudyArgs) -> Result<()> {
     let cfg = config(&args)?;
-    if let Some(k) = args.many.models {
-        return run_multi(&args, &cfg, k);
+    if args.many.models.is_some() || args.wide.gold_cols.is_some() {
+        return run_multi(&args, &cfg);
     }
     if let Some(spec) = &args.shard {
         return run_shard(&args, &cfg, ShardSpec::parse(spec)?);

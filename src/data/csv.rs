@@ -82,6 +82,23 @@ pub fn read_csv(path: impl AsRef<Path>, roles: &ColumnRoles) -> Result<Dataset> 
     read_csv_from(std::io::BufReader::with_capacity(1 << 20, file), path, roles)
 }
 
+/// The header row of a CSV file (trimmed names), e.g. to resolve column patterns before
+/// [`read_csv`].
+///
+/// # Errors
+/// [`Error::Io`] (unreadable file), [`Error::Csv`] (no header row, duplicate-free parsing errors).
+pub fn read_header(path: impl AsRef<Path>) -> Result<Vec<String>> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut rdr = ::csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(file);
+    let header: Vec<String> =
+        rdr.headers().map_err(|e| from_csv_error(path, e))?.iter().map(|s| s.trim().to_string()).collect();
+    if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+        return Err(csv_err(path, Some(1), None, "the file has no header row"));
+    }
+    Ok(header)
+}
+
 /// Reads CSV text from any reader; `path` only labels error messages and the [`Dataset`].
 ///
 /// # Errors

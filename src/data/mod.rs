@@ -21,7 +21,7 @@ use faer::Mat;
 use crate::error::{Error, Result};
 use crate::linalg::select::{gather, gather_opt, select_rows};
 
-pub use self::csv::{Column, read_csv, read_csv_from, write_csv};
+pub use self::csv::{Column, read_csv, read_csv_from, read_header, write_csv};
 
 /// Which columns of a CSV play which role.
 #[derive(Clone, Debug, Default)]
