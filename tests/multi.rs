@@ -330,8 +330,32 @@ fn the_command_line_runs_the_three_model_study_and_writes_wide_tables() {
     assert_eq!(v2["sources"], serde_json::json!(["judge0", "judge1"]));
     assert!(v2["routers"]["meta_dr"]["area"].is_number(), "{v2}");
     // unsupported combinations are named
-    let out = bin().args(["study", "--models", "3", "--out", "x"]).args(common).output().unwrap();
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--out"));
+    let out = bin().args(["study", "--models", "3", "--shard", "1/2"]).args(common).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--shard"));
+    // --out: the summary's areas, every round's area, the curves and the figure
+    let dir = tmp_dir("multi-out").join("study");
+    run_ok(bin().args(["study", "--models", "3", "--out"]).arg(&dir).args(common));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    for name in ["pooled", "meta_dr", "random"] {
+        assert_eq!(written["routers"][name]["area"], v["routers"][name]["area"], "{name}");
+    }
+    let rounds = std::fs::read_to_string(dir.join("rounds.csv")).unwrap();
+    assert_eq!(rounds.lines().count(), 1 + 2 * 9, "{rounds}");
+    let mean_of = |name: &str| {
+        let a: Vec<f64> = rounds
+            .lines()
+            .skip(1)
+            .filter(|l| l.split(',').nth(1) == Some(name))
+            .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
+            .collect();
+        a.iter().sum::<f64>() / a.len() as f64
+    };
+    assert_eq!(serde_json::json!(mean_of("meta_dr")), v["routers"]["meta_dr"]["area"]);
+    let curves = std::fs::read_to_string(dir.join("curves.csv")).unwrap();
+    assert_eq!(curves.lines().count(), 1 + 9 * meta_router::eval::curves::GRID);
+    let svg = std::fs::read_to_string(dir.join("quality_cost.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("Position in the cost range") && svg.contains("meta_dr"));
     // simulate: wide columns per model and judge
     let path = tmp_dir("multi").join("sim3.csv");
     run_ok(bin().args(["simulate", "--models", "3", "--judges", "2", "--n", "20", "-o"]).arg(&path));

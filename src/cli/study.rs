@@ -13,7 +13,8 @@
 //! {NAME: {"area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se", ..}}, "oracle", "singles",
 //! "seconds"}`. With `--data FILE --gold-cols PATTERN --pref-cols PATTERNS --costs LIST` the same
 //! study runs on a wide table (one `*` per pattern stands for the model name; one pattern per
-//! judge). Not yet with `--out` or `--shard`.
+//! judge). `--out DIR` writes summary.json, curves.csv, rounds.csv and quality_cost.svg. Not
+//! yet with `--shard`.
 //!
 //! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
 //! finished round ([`crate::eval::Progress`]).
@@ -391,10 +392,8 @@ fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData
 /// `study --models K` (the simulator) or `study --data FILE --gold-cols ...` (a wide table):
 /// the K-model study.
 fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
-    for (flag, given) in [("--out", args.output.out.is_some()), ("--shard", args.shard.is_some())] {
-        if given {
-            return Err(Error::param("study", flag, "is not supported with --models yet (table or --json)"));
-        }
+    if args.shard.is_some() {
+        return Err(Error::param("study", "--shard", "is not supported with --models yet"));
     }
     let seed = args.seed.seed;
     let (data, source): (MultiStudyData, String) = match &args.data {
@@ -415,6 +414,10 @@ fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
     let outcome = run_multi_study(&data, cfg, Seed(seed))?;
     let seconds = t0.elapsed().as_secs_f64();
     let summary = outcome.summary()?;
+    if let Some(dir) = &args.output.out {
+        let title = format!("{k} models, {} judge(s), {}: {} rounds", data.judges.len(), source, cfg.rounds);
+        outcome.write_dir(dir, &title)?;
+    }
     if args.output.json {
         let mut obj = summary.to_json();
         obj.insert("seconds".into(), json!(seconds));

@@ -485,3 +485,54 @@ pub fn run_multi_study(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed) -> 
         rounds,
     })
 }
+
+impl MultiStudyOutcome {
+    /// Writes `summary.json` ([`MultiSummary::to_json`]), `curves.csv` (per router and the
+    /// oracle, the mean gain above the mixing line with its 10-90% band at each grid point
+    /// `u` of the cost range), `rounds.csv` (every round's area per router and the oracle) and
+    /// `quality_cost.svg` (the mean curves over their bands, `u = 0.20..0.80`) into `dir`
+    /// (created if needed). No timing goes into them, so they are byte-identical across runs
+    /// and thread counts.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a file cannot be written; the summary's errors.
+    pub fn write_dir(&self, dir: &std::path::Path, title: &str) -> Result<()> {
+        use std::fmt::Write as _;
+        let summary = self.summary()?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let write = |name: &str, body: String| crate::outfile::write(dir.join(name), body);
+        let json = serde_json::to_string_pretty(&Value::Object(summary.to_json()))
+            .map_err(|e| Error::data(format!("cannot encode summary.json: {e}")))?;
+        write("summary.json", json + "\n")?;
+        let mut bands = Vec::with_capacity(self.routers.len() + 1);
+        for (j, name) in self.routers.iter().enumerate() {
+            let curves: Vec<&[f64]> = self.rounds.iter().map(|r| r.routers[j].gain.as_slice()).collect();
+            bands.push(crate::eval::summary::summarise(name, &curves, &[], None));
+        }
+        let oracle: Vec<&[f64]> = self.rounds.iter().map(|r| r.oracle.gain.as_slice()).collect();
+        bands.push(crate::eval::summary::summarise("oracle", &oracle, &[], None));
+        let mut csv = String::from("router,u,mean,p10,p90\n");
+        for b in &bands {
+            for i in 0..b.mean.len() {
+                let _ =
+                    writeln!(csv, "{},{},{},{},{}", b.name, crate::eval::curves::rho(i), b.mean[i], b.p10[i], b.p90[i]);
+            }
+        }
+        write("curves.csv", csv)?;
+        let mut rounds = String::from("round,router,area\n");
+        for (r, round) in self.rounds.iter().enumerate() {
+            for (name, x) in self.routers.iter().zip(&round.routers) {
+                let _ = writeln!(rounds, "{r},{name},{}", x.area);
+            }
+            let _ = writeln!(rounds, "{r},oracle,{}", round.oracle.area);
+        }
+        write("rounds.csv", rounds)?;
+        let svg = crate::eval::svg::bands_svg_on(
+            &bands,
+            title,
+            "Position in the cost range (0 cheapest model, 1 dearest)",
+            "Quality gain over random mixing (mean, 10-90% band)",
+        );
+        write("quality_cost.svg", svg)
+    }
+}

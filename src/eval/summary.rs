@@ -100,7 +100,12 @@ fn quantile_sorted(v: &[f64], q: f64) -> f64 {
     v[lo] + (pos - lo as f64) * (v[hi] - v[lo])
 }
 
-fn summarise(name: &str, curves: &[&[f64]], deltas: &[Option<f64>], oracle_auc: Option<f64>) -> RouterSummary {
+pub(crate) fn summarise(
+    name: &str,
+    curves: &[&[f64]],
+    deltas: &[Option<f64>],
+    oracle_auc: Option<f64>,
+) -> RouterSummary {
     let r = curves.len();
     let aucs: Vec<f64> = curves.iter().map(|c| curves::auc(c)).collect();
     let auc = aucs.iter().sum::<f64>() / r as f64;

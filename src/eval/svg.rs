@@ -89,6 +89,12 @@ pub fn efficiency_gain_svg(summary: &Summary, title: &str) -> String {
 /// The same figure for any curves with bands: each entry's `mean` drawn as its line over the
 /// band from `p10` to `p90` (whatever they hold; `y_label` says what), named by `name`.
 pub fn bands_svg(routers: &[RouterSummary], title: &str, y_label: &str) -> String {
+    bands_svg_on(routers, title, "Primary model usage rate", y_label)
+}
+
+/// [`bands_svg`] with its own x-axis label (the axis still runs over `0.20..0.80` of the grid:
+/// e.g. the position in the cost range for the K-model study's quality-cost curves).
+pub fn bands_svg_on(routers: &[RouterSummary], title: &str, x_label: &str, y_label: &str) -> String {
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let window = AUC_FROM..=AUC_TO;
@@ -146,9 +152,10 @@ pub fn bands_svg(routers: &[RouterSummary], title: &str, y_label: &str) -> Strin
     );
     let _ = writeln!(
         s,
-        r#"<text x="{:.2}" y="{:.2}" font-size="16" text-anchor="middle">Primary model usage rate</text>"#,
+        r#"<text x="{:.2}" y="{:.2}" font-size="16" text-anchor="middle">{}</text>"#,
         LEFT + pw / 2.0,
-        H - 20.0
+        H - 20.0,
+        escape(x_label)
     );
     let _ = writeln!(
         s,
