@@ -385,7 +385,6 @@ fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData
         costs,
         x: d.x,
     };
-    data.validate()?;
     Ok((data, path.display().to_string()))
 }
 

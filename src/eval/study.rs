@@ -34,7 +34,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use faer::Mat;
+use faer::{Mat, MatRef};
 
 use crate::check;
 use crate::error::{Error, Result};
@@ -266,6 +266,50 @@ impl StudyConfig {
     }
 }
 
+/// Round `r`'s split of the table's rows (test rows first in the round's permutation, the gold
+/// rows the first `n_gold` training rows) and its features, PCA scores fitted on the training
+/// rows when `cfg.pca` asks for them. Shared by the two-model and the K-model study, so both
+/// see the same rows in every round.
+pub(crate) struct RoundSplit {
+    /// `seed.indexed(ROUND, r)`: every other stream of the round derives from it.
+    pub round_seed: Seed,
+    /// The round's permutation of the rows: `perm[..n_test]` test rows, the rest training rows.
+    perm: Vec<usize>,
+    n_test: usize,
+    /// Training rows' features (or PCA scores).
+    pub x_train: Mat<f64>,
+    /// Test rows' features (or PCA scores).
+    pub x_test: Mat<f64>,
+}
+
+impl RoundSplit {
+    /// Draws round `r` of the study with seed `seed` on the features `x`.
+    pub(crate) fn new(x: MatRef<'_, f64>, cfg: &StudyConfig, seed: Seed, r: usize) -> Result<Self> {
+        let round_seed = seed.indexed(stream::ROUND, r as u64);
+        let perm = permutation(x.nrows(), &mut round_seed.rng());
+        let (test, train) = perm.split_at(cfg.n_test);
+        let mut x_train = select_rows(x, train);
+        let mut x_test = select_rows(x, test);
+        if let Some(k) = cfg.pca {
+            let pca = PcaParams { n_components: k, ..Default::default() }
+                .fit(x_train.as_ref(), round_seed.child(stream::SKETCH))?;
+            x_train = pca.transform(x_train.as_ref())?;
+            x_test = pca.transform(x_test.as_ref())?;
+        }
+        Ok(RoundSplit { round_seed, perm, n_test: cfg.n_test, x_train, x_test })
+    }
+
+    /// The test rows (table indices).
+    pub(crate) fn test(&self) -> &[usize] {
+        &self.perm[..self.n_test]
+    }
+
+    /// The training rows (table indices); the first `n_gold` are the randomly drawn gold rows.
+    pub(crate) fn train(&self) -> &[usize] {
+        &self.perm[self.n_test..]
+    }
+}
+
 /// One round (see the module docs).
 pub(crate) fn run_round(
     data: &StudyData,
@@ -274,19 +318,10 @@ pub(crate) fn run_round(
     seed: Seed,
     r: usize,
 ) -> Result<Round> {
-    let n = data.n_rows();
-    let round_seed = seed.indexed(stream::ROUND, r as u64);
-    let perm = permutation(n, &mut round_seed.rng());
-    let (test, train) = perm.split_at(cfg.n_test);
+    let split = RoundSplit::new(data.x.as_ref(), cfg, seed, r)?;
+    let RoundSplit { round_seed, ref x_train, ref x_test, .. } = split;
+    let (test, train) = (split.test(), split.train());
     let n_gold = cfg.n_gold;
-    let mut x_train = select_rows(data.x.as_ref(), train);
-    let mut x_test = select_rows(data.x.as_ref(), test);
-    if let Some(k) = cfg.pca {
-        let pca = PcaParams { n_components: k, ..Default::default() }
-            .fit(x_train.as_ref(), round_seed.child(stream::SKETCH))?;
-        x_train = pca.transform(x_train.as_ref())?;
-        x_test = pca.transform(x_test.as_ref())?;
-    }
     let (is_gold, known_e) = match &cfg.gold_selection {
         GoldSelection::Random => ((0..train.len()).map(|i| if i < n_gold { 1.0 } else { 0.0 }).collect(), None),
         GoldSelection::Active(a) => {

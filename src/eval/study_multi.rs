@@ -36,9 +36,7 @@ use crate::error::{Error, Result};
 use crate::eval::active::GoldSelection;
 use crate::eval::paired::paired_diff;
 use crate::eval::quality_cost::{Costs, QualityCostCurve, QualityCostScratch};
-use crate::eval::study::{CurveProtocol, StudyConfig, StudyRouter};
-use crate::learn::pca::PcaParams;
-use crate::linalg::select::select_rows;
+use crate::eval::study::{CurveProtocol, RoundSplit, StudyConfig, StudyRouter};
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
 use crate::router::multi::{ModelCosts, MultiData, MultiSpec, train_multi};
@@ -391,19 +389,11 @@ fn round_result(c: &QualityCostCurve) -> MultiRouterRound {
 
 /// One round (see the module docs).
 fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> Result<MultiRound> {
-    let (n, k) = (data.x.nrows(), data.models.len());
-    let round_seed = seed.indexed(stream::ROUND, r as u64);
-    let perm = permutation(n, &mut round_seed.rng());
-    let (test, train) = perm.split_at(cfg.n_test);
+    let k = data.models.len();
+    let split = RoundSplit::new(data.x.as_ref(), cfg, seed, r)?;
+    let RoundSplit { round_seed, ref x_train, ref x_test, .. } = split;
+    let (test, train) = (split.test(), split.train());
     let n_gold = cfg.n_gold;
-    let mut x_train = select_rows(data.x.as_ref(), train);
-    let mut x_test = select_rows(data.x.as_ref(), test);
-    if let Some(c) = cfg.pca {
-        let pca = PcaParams { n_components: c, ..Default::default() }
-            .fit(x_train.as_ref(), round_seed.child(stream::SKETCH))?;
-        x_train = pca.transform(x_train.as_ref())?;
-        x_test = pca.transform(x_test.as_ref())?;
-    }
     let nt = train.len();
     let gold_train = Mat::from_fn(nt, k, |i, j| if i < n_gold { data.gold[(train[i], j)] } else { f64::NAN });
     let judges_train: Vec<Mat<f64>> = data

@@ -91,11 +91,24 @@ impl<M: Predict> FittedRouter<M> {
     /// # Errors
     /// [`crate::Error::Shape`] for the wrong number of columns.
     pub fn predict_delta(&self, x: MatRef<'_, f64>) -> Result<Option<Vec<f64>>> {
-        let Some(d) = &self.delta else { return Ok(None) };
-        let mut v = predict_with_covariate(d, self.delta_covariate.as_ref().map(|c| &*c.0), x)?;
-        if let Some([lo, hi]) = self.delta_clip {
-            v.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
-        }
-        Ok(Some(v))
+        self.delta.as_ref().map(|d| clipped_delta(d, self.delta_covariate.as_ref(), self.delta_clip, x)).transpose()
     }
+}
+
+/// `Delta_hat(x)` of a final-stage model `delta` (with its outcome covariate, when it has one)
+/// for each row of `x`, clamped to `clip` when given.
+///
+/// # Errors
+/// [`crate::Error::Shape`] for the wrong number of columns.
+pub(crate) fn clipped_delta(
+    delta: &RegressorModel,
+    covariate: Option<&DeltaCovariate>,
+    clip: Option<[f64; 2]>,
+    x: MatRef<'_, f64>,
+) -> Result<Vec<f64>> {
+    let mut v = predict_with_covariate(delta, covariate.map(|c| &*c.0), x)?;
+    if let Some([lo, hi]) = clip {
+        v.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
+    }
+    Ok(v)
 }

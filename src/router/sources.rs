@@ -51,7 +51,7 @@ use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::causal::align::{self, Align, Alignment, Sample};
-use crate::causal::delta::{DeltaFit, Method, PooledRows, predict_with_covariate};
+use crate::causal::delta::{DeltaFit, Method, PooledRows};
 use crate::causal::final_stage::FinalChoice;
 use crate::causal::learner::fit_rows;
 use crate::causal::nuisance::Overlap;
@@ -64,7 +64,7 @@ use crate::linalg::select::{gather, gather_opt, select_rows};
 use crate::linalg::stats;
 use crate::rng::{Seed, stream};
 use crate::router::config::{Protocol, RouterConfig};
-use crate::router::fitted::{DeltaCovariate, Diagnostics, FittedRouter, TrainedRouter};
+use crate::router::fitted::{DeltaCovariate, Diagnostics, FittedRouter, TrainedRouter, clipped_delta};
 use crate::router::kind::RouterKind;
 use crate::router::train::fall_back_warning;
 
@@ -136,12 +136,7 @@ impl SourceFit {
     /// # Errors
     /// [`Error::Shape`] for the wrong number of columns.
     pub fn predict_delta(&self, x: MatRef<'_, f64>) -> Result<Option<Vec<f64>>> {
-        let Some(d) = &self.delta else { return Ok(None) };
-        let mut v = predict_with_covariate(d, self.delta_covariate.as_ref().map(|c| &*c.0), x)?;
-        if let Some([lo, hi]) = self.delta_clip {
-            v.iter_mut().for_each(|z| *z = z.clamp(lo, hi));
-        }
-        Ok(Some(v))
+        self.delta.as_ref().map(|d| clipped_delta(d, self.delta_covariate.as_ref(), self.delta_clip, x)).transpose()
     }
 }
 
