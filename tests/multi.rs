@@ -425,3 +425,89 @@ fn the_study_runs_on_a_wide_table_of_ones_own() {
     let e = fails(&["--costs", "m0=1,m1=10,m2=7", "--models", "4"], &wide);
     assert!(e.contains("matches 3 models"), "{e}");
 }
+
+/// `study --data --cost-cols`: constant cost columns give the `--costs` figures to the last
+/// digit; costs scaled by 4 (exact in floating point) leave every area unchanged and scale the
+/// single models' costs; costs that vary per query move the curves; with two judges,
+/// `pref_only_<judge>` is the one-judge study's `pref_only` bit for bit; bad cost columns are
+/// named.
+#[test]
+fn per_query_costs_and_per_judge_baselines_in_the_wide_study() {
+    use crate::util::{bin, run_json, run_ok, tmp_dir};
+    let dir = tmp_dir("multi-costs");
+    let path = dir.join("sim3.csv");
+    run_ok(bin().args(["simulate", "--models", "3", "--judges", "2", "--n", "600", "--seed", "5", "-o"]).arg(&path));
+    let common =
+        ["--gold", "60", "--test", "150", "--rounds", "2", "--learner", "ridge", "--quiet", "--seed", "5", "--json"];
+    let wide = ["--gold-cols", "gs_*", "--pref-cols", "judge0_*,judge1_*", "--features", "x*"];
+    let study = |file: &std::path::Path, extra: &[&str]| {
+        run_json(bin().args(["study", "--data"]).arg(file).args(extra).args(common))
+    };
+    let fixed = study(&path, &[&wide[..], &["--costs", "m0=1,m1=10,m2=7"]].concat());
+    let cols = study(&path, &[&wide[..], &["--cost-cols", "cost_*"]].concat());
+    let names = ["gold_only", "pref_only", "pref_only_judge0", "pref_only_judge1", "pooled", "meta_dr", "random"];
+    for name in names {
+        assert!(fixed["routers"][name]["area"].is_number(), "{name}: {fixed}");
+        assert_eq!(cols["routers"][name], fixed["routers"][name], "{name}");
+    }
+    assert_eq!(cols["oracle"], fixed["oracle"]);
+    assert_eq!(cols["singles"], fixed["singles"]);
+    // one judge: its pref_only is the two-judge study's pref_only_judge0
+    let one = study(
+        &path,
+        &["--gold-cols", "gs_*", "--pref-cols", "judge0_*", "--features", "x*", "--costs", "m0=1,m1=10,m2=7"],
+    );
+    assert!(one["routers"].get("pref_only_judge0").is_none(), "{one}");
+    assert_eq!(one["routers"]["pref_only"]["area"], fixed["routers"]["pref_only_judge0"]["area"]);
+    assert_ne!(fixed["routers"]["pref_only_judge0"]["area"], fixed["routers"]["pref_only_judge1"]["area"]);
+
+    // rewrite the cost columns row by row
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let cost_at: Vec<usize> = (0..3).map(|k| header.iter().position(|h| *h == format!("cost_m{k}")).unwrap()).collect();
+    let rewrite = |name: &str, f: &dyn Fn(usize, usize, f64) -> f64| {
+        let mut out = String::from(text.lines().next().unwrap());
+        out.push('\n');
+        for (i, line) in text.lines().skip(1).enumerate() {
+            let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+            for (k, &c) in cost_at.iter().enumerate() {
+                fields[c] = format!("{}", f(i, k, fields[c].parse().unwrap()));
+            }
+            out.push_str(&fields.join(","));
+            out.push('\n');
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, out).unwrap();
+        p
+    };
+    let by_cols = [&wide[..], &["--cost-cols", "cost_*"]].concat();
+    let scaled = study(&rewrite("scaled.csv", &|_, _, c| 4.0 * c), &by_cols);
+    for name in names {
+        assert_eq!(scaled["routers"][name]["area"], fixed["routers"][name]["area"], "{name}");
+    }
+    for m in ["m0", "m1", "m2"] {
+        let (a, b) = (scaled["singles"][m]["cost"].as_f64().unwrap(), fixed["singles"][m]["cost"].as_f64().unwrap());
+        assert_eq!(a, 4.0 * b, "{m}");
+    }
+    // m2 costs 7 on even rows and 2 on odd rows: its mean test cost lies strictly between, and
+    // the curves change
+    let varied = study(&rewrite("varied.csv", &|i, k, c| if k == 2 && i % 2 == 1 { 2.0 } else { c }), &by_cols);
+    let m2 = varied["singles"]["m2"]["cost"].as_f64().unwrap();
+    assert!(m2 > 2.0 && m2 < 7.0, "{m2}");
+    assert_ne!(varied["oracle"]["area"], fixed["oracle"]["area"]);
+    assert_ne!(varied["routers"]["meta_dr"]["area"], fixed["routers"]["meta_dr"]["area"]);
+
+    // bad cost columns
+    let fails = |file: &std::path::Path, extra: &[&str]| {
+        let out = bin().args(["study", "--data"]).arg(file).args(wide).args(extra).args(common).output().unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let negative = rewrite("negative.csv", &|i, k, c| if k == 1 && i == 9 { -1.0 } else { c });
+    let e = fails(&negative, &["--cost-cols", "cost_*"]);
+    assert!(e.contains("line 11") && e.contains("cost_m1") && e.contains("m1"), "{e}");
+    let e = fails(&path, &["--cost-cols", "cost_m*"]);
+    assert!(e.contains("--cost-cols") && e.contains("no column for model `m0`"), "{e}");
+    let e = fails(&path, &["--cost-cols", "cost_*", "--costs", "m0=1,m1=10,m2=7"]);
+    assert!(e.contains("--cost-cols") && e.contains("--costs"), "{e}");
+}

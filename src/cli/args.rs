@@ -152,6 +152,12 @@ pub struct WideArgs {
     /// `gpt=10,mixtral=1,llama=0.5`. The cheapest model is the reference.
     #[arg(long, value_name = "LIST", requires = "gold_cols")]
     pub costs: Option<String>,
+    /// Per-query costs instead of `--costs`: one column per model, as one pattern with a single
+    /// `*` for the model name (e.g. `cost_*`; finite, >= 0), such as each query's token cost on
+    /// each model. The curves use the test rows' own costs; the model cheapest on average is the
+    /// reference.
+    #[arg(long, value_name = "PATTERN", requires = "gold_cols", conflicts_with = "costs")]
+    pub cost_cols: Option<String>,
 }
 
 /// Output: a JSON report instead of text, and where results are written (`learn`, `study`,

@@ -13,7 +13,7 @@
 //! {NAME: {"area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se", ..}}, "oracle", "singles",
 //! "seconds"}`. With `--data FILE --gold-cols PATTERN --pref-cols PATTERNS --costs LIST` the same
 //! study runs on a wide table (one `*` per pattern stands for the model name; one pattern per
-//! judge). `--out DIR` writes summary.json, curves.csv, rounds.csv and quality_cost.svg. Not
+//! judge); `--cost-cols PATTERN` instead of `--costs` reads a cost per query and model. `--out DIR` writes summary.json, curves.csv, rounds.csv and quality_cost.svg. Not
 //! yet with `--shard`.
 //!
 //! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
@@ -308,13 +308,16 @@ fn parse_costs(list: &str, models: &[String]) -> Result<Vec<f64>> {
 /// model's gold and judge labels on every row; the truth `psi_<model>` columns when present.
 fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData, String)> {
     let w = &args.wide;
-    let (Some(gold_pat), Some(pref_pats), Some(costs)) = (&w.gold_cols, &w.pref_cols, &w.costs) else {
+    let (Some(gold_pat), Some(pref_pats)) = (&w.gold_cols, &w.pref_cols) else {
         return Err(Error::param(
             "study",
             "--gold-cols",
-            "a K-model study on --data needs --gold-cols, --pref-cols and --costs",
+            "a K-model study on --data needs --gold-cols, --pref-cols and --costs (or --cost-cols)",
         ));
     };
+    if w.costs.is_none() && w.cost_cols.is_none() {
+        return Err(Error::param("study", "--costs", "a K-model study on --data needs --costs or --cost-cols"));
+    }
     let header = read_header(path)?;
     let gold = pattern_models(gold_pat, &header, "--gold-cols")?;
     let models: Vec<String> = gold.iter().map(|(m, _)| m.clone()).collect();
@@ -360,11 +363,33 @@ fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData
         }
         pref_cols.push(cols);
     }
-    let costs = parse_costs(costs, &models)?;
+    let costs = w.costs.as_deref().map(|c| parse_costs(c, &models)).transpose()?;
+    let cost_cols = match &w.cost_cols {
+        Some(pat) => {
+            let found = pattern_models(pat, &header, "--cost-cols")?;
+            let cols = models
+                .iter()
+                .map(|m| {
+                    found.iter().find(|(fm, _)| fm == m).map(|(_, c)| c.clone()).ok_or_else(|| {
+                        Error::param("study", "--cost-cols", format!("`{pat}` has no column for model `{m}`"))
+                    })
+                })
+                .collect::<Result<Vec<String>>>()?;
+            if let Some((extra, _)) = found.iter().find(|(fm, _)| !models.contains(fm)) {
+                return Err(Error::param(
+                    "study",
+                    "--cost-cols",
+                    format!("`{pat}` has model `{extra}`, which --gold-cols has not"),
+                ));
+            }
+            cols
+        }
+        None => Vec::new(),
+    };
     let gold_cols: Vec<String> = gold.iter().map(|(_, c)| c.clone()).collect();
     let psi_cols: Vec<String> = models.iter().map(|m| format!("psi_{m}")).collect();
     let mut roles = ColumnRoles::with_features(args.features.as_deref());
-    roles.numeric = gold_cols.iter().chain(pref_cols.iter().flatten()).cloned().collect();
+    roles.numeric = gold_cols.iter().chain(pref_cols.iter().flatten()).chain(&cost_cols).cloned().collect();
     roles.optional_numeric = psi_cols.clone();
     let d = read_csv(path, &roles)?;
     d.check_finite_features()?;
@@ -376,15 +401,23 @@ fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData
         Ok(faer::Mat::from_fn(d.n_rows(), cols.len(), |i, j| v[j][i]))
     };
     let psi = if psi_cols.iter().all(|c| d.numeric.contains_key(c.as_str())) { Some(table(&psi_cols)?) } else { None };
-    let data = MultiStudyData {
+    let cost_table = if cost_cols.is_empty() { None } else { Some(table(&cost_cols)?) };
+    for (c, m) in cost_cols.iter().zip(&models) {
+        d.check_column(c, |v| v >= 0.0, &format!("a cost (>= 0) of model `{m}`"))?;
+    }
+    let mut data = MultiStudyData {
         gold: table(&gold_cols)?,
         pref: pref_cols.iter().map(|c| table(c)).collect::<Result<_>>()?,
         psi,
         models,
         judges,
-        costs,
+        costs: costs.unwrap_or_default(),
+        cost_table: None,
         x: d.x,
     };
+    if let Some(t) = cost_table {
+        data.set_cost_table(t);
+    }
     Ok((data, path.display().to_string()))
 }
 
@@ -423,8 +456,9 @@ fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
         println!("{}", Value::Object(obj));
     } else {
         let costs: Vec<String> = data.models.iter().zip(&data.costs).map(|(m, c)| format!("{m}={c}")).collect();
+        let per_query = if data.cost_table.is_some() { "per query, mean " } else { "" };
         println!(
-            "study among {k} models (costs {}) and {} judge(s) on {source}: {} rounds, \
+            "study among {k} models (costs {per_query}{}) and {} judge(s) on {source}: {} rounds, \
              {} gold + {} preference training rows, {} test rows, learner {}",
             costs.join(","),
             data.judges.len(),

@@ -27,7 +27,15 @@
 //! ([`crate::eval::paired::paired_diff`]).
 //!
 //! Rounds run in parallel and are gathered in round order: bit-identical for any thread count.
-//! Not (yet) supported here: active gold selection, the paper's curve protocol, per-query costs.
+//! Per-query costs ([`MultiStudyData::cost_table`], e.g. token costs): the curves use each test
+//! row's own costs ([`Costs::PerQuery`]), a single model's cost is its mean over the test rows,
+//! and the reference is the model cheapest on average over all rows. With constant columns the
+//! figures equal those of constant costs to the last digit.
+//!
+//! With several judges, `pref_only` (every judge's labels) is joined by one `pref_only_<judge>`
+//! per judge: the same router on that judge's labels alone (the per-source baselines).
+//!
+//! Not (yet) supported here: active gold selection, the paper's curve protocol.
 
 use faer::Mat;
 use serde_json::{Map, Value, json};
@@ -39,6 +47,7 @@ use crate::eval::quality_cost::{Costs, QualityCostCurve, QualityCostScratch};
 use crate::eval::study::{CurveProtocol, RoundSplit, StudyConfig, StudyRouter};
 use crate::par;
 use crate::rng::{Seed, permutation, stream};
+use crate::router::RouterKind;
 use crate::router::multi::{ModelCosts, MultiData, MultiSpec, train_multi};
 use crate::sim::multi::MultiSimData;
 
@@ -52,8 +61,12 @@ pub struct MultiStudyData {
     pub models: Vec<String>,
     /// Judge names.
     pub judges: Vec<String>,
-    /// Cost of a call to each model.
+    /// Cost of a call to each model; with [`MultiStudyData::cost_table`], each model's mean
+    /// cost over the rows (it chooses the reference, the cheapest on average).
     pub costs: Vec<f64>,
+    /// Per-query costs, `n x K` (token costs of each query on each model), when they vary;
+    /// the curves then use the test rows' own costs.
+    pub cost_table: Option<Mat<f64>>,
     /// Gold qualities (or gains against a common baseline), `n x K`.
     pub gold: Mat<f64>,
     /// Per judge, preference qualities, `n x K`.
@@ -69,6 +82,7 @@ impl From<MultiSimData> for MultiStudyData {
             models: s.models,
             judges: s.judges,
             costs: s.costs,
+            cost_table: None,
             gold: s.gold,
             pref: s.pref,
             psi: Some(s.psi),
@@ -97,14 +111,33 @@ impl MultiStudyData {
         crate::check::finite_matrix("features", self.x.as_ref())?;
         let tables = std::iter::once(("gold labels", &self.gold))
             .chain(self.pref.iter().map(|p| ("preference labels", p)))
-            .chain(self.psi.iter().map(|p| ("true psi", p)));
+            .chain(self.psi.iter().map(|p| ("true psi", p)))
+            .chain(self.cost_table.iter().map(|c| ("costs", c)));
         for (what, m) in tables {
             if m.nrows() != n || m.ncols() != k {
                 return Err(Error::shape(format!("study data: {what} (rows x models)"), n * k, m.nrows() * m.ncols()));
             }
             crate::check::finite_matrix(what, m.as_ref())?;
         }
+        if let Some(c) = &self.cost_table {
+            for (j, name) in self.models.iter().enumerate() {
+                if let Some(i) = (0..n).find(|&i| c[(i, j)] < 0.0) {
+                    return Err(Error::param(
+                        "study",
+                        "costs",
+                        format!("model `{name}` has the negative cost {} on row {}", c[(i, j)], i + 1),
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Sets per-query costs (`n x K`) and each model's mean cost from them.
+    pub fn set_cost_table(&mut self, table: Mat<f64>) {
+        let n = table.nrows().max(1) as f64;
+        self.costs = (0..table.ncols()).map(|j| (0..table.nrows()).map(|i| table[(i, j)]).sum::<f64>() / n).collect();
+        self.cost_table = Some(table);
     }
 
     fn spec(&self) -> MultiSpec {
@@ -343,13 +376,15 @@ impl MultiSummary {
     /// paired difference to `pooled` and its SE, the gain at the best single model's cost),
     /// then one line per single model (mean cost, mean quality, quality minus the mixing line).
     pub fn table(&self) -> String {
+        let w = self.routers.iter().map(|r| r.name.len()).chain(self.singles.iter().map(|s| s.name.len())).max();
+        let w = w.unwrap_or(0).max(12);
         let mut out = format!(
-            "{:<12} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
+            "{:<w$} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
             "router", "area", "area_se", "vs_pooled", "se", "matched_cost"
         );
         for r in self.routers.iter().chain(std::iter::once(&self.oracle)) {
             out.push_str(&format!(
-                "{:<12} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
+                "{:<w$} {:>9} {:>9} {:>12} {:>9} {:>12}\n",
                 r.name,
                 cell(Some(r.area)),
                 cell(Some(r.area_se)),
@@ -358,10 +393,10 @@ impl MultiSummary {
                 cell(Some(r.matched_cost_gain)),
             ));
         }
-        out.push_str(&format!("{:<12} {:>9} {:>9} {:>12}\n", "model", "cost", "quality", "vs_mixing"));
+        out.push_str(&format!("{:<w$} {:>9} {:>9} {:>12}\n", "model", "cost", "quality", "vs_mixing"));
         for s in &self.singles {
             out.push_str(&format!(
-                "{:<12} {:>9} {:>9} {:>12}\n",
+                "{:<w$} {:>9} {:>9} {:>12}\n",
                 s.name,
                 cell(Some(s.cost)),
                 cell(Some(s.quality)),
@@ -385,6 +420,24 @@ fn check_config(cfg: &StudyConfig, data: &MultiStudyData) -> Result<()> {
 
 fn round_result(c: &QualityCostCurve) -> MultiRouterRound {
     MultiRouterRound { gain: c.gain.clone(), area: c.area, matched_cost_gain: c.matched_cost_gain }
+}
+
+/// Whether `which` is followed by one baseline per judge (`pref_only` with several judges).
+fn per_judge_baseline(which: StudyRouter, judges: usize) -> bool {
+    judges > 1 && which == StudyRouter::Trained(RouterKind::PrefOnly)
+}
+
+/// The reported router names: the study's routers in order, each `pref_only` followed by
+/// `pref_only_<judge>` per judge when there are several judges.
+fn router_names(cfg: &StudyConfig, judges: &[String]) -> Vec<String> {
+    let mut names = Vec::with_capacity(cfg.routers.len() + judges.len());
+    for &r in &cfg.routers {
+        names.push(r.name().to_string());
+        if per_judge_baseline(r, judges.len()) {
+            names.extend(judges.iter().map(|j| format!("pref_only_{j}")));
+        }
+    }
+    names
 }
 
 /// One round (see the module docs).
@@ -412,12 +465,16 @@ fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> 
     let spec = data.spec();
     let reference = spec.validate()?;
     let gold_test = Mat::from_fn(cfg.n_test, k, |i, j| data.gold[(test[i], j)]);
-    let costs = Costs::PerModel(&data.costs);
+    let cost_test = data.cost_table.as_ref().map(|c| Mat::from_fn(cfg.n_test, k, |i, j| c[(test[i], j)]));
+    let costs = match &cost_test {
+        Some(c) => Costs::PerQuery(c.as_ref()),
+        None => Costs::PerModel(&data.costs),
+    };
     let mut scratch = QualityCostScratch::default();
     let mut curve = QualityCostCurve::default();
 
     let router_seed = round_seed.child(stream::ROUTER);
-    let mut routers = Vec::with_capacity(cfg.routers.len());
+    let mut routers = Vec::with_capacity(cfg.routers.len() + data.judges.len());
     for &which in &cfg.routers {
         let psi_hat = match which {
             StudyRouter::Random => {
@@ -437,6 +494,15 @@ fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> 
         };
         scratch.curve_into(gold_test.as_ref(), psi_hat.as_ref(), costs, &mut curve)?;
         routers.push(round_result(&curve));
+        if per_judge_baseline(which, data.judges.len()) {
+            for judge in &judge_refs {
+                let one = MultiData { judges: std::slice::from_ref(judge), ..train_data };
+                let psi_hat = train_multi(RouterKind::PrefOnly, &one, &spec, &cfg.router, router_seed)?
+                    .predict(x_test.as_ref())?;
+                scratch.curve_into(gold_test.as_ref(), psi_hat.as_ref(), costs, &mut curve)?;
+                routers.push(round_result(&curve));
+            }
+        }
     }
     let truth = match &data.psi {
         Some(p) => Mat::from_fn(cfg.n_test, k, |i, j| p[(test[i], j)]),
@@ -448,8 +514,15 @@ fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> 
     let singles = (0..k)
         .map(|j| {
             let total = (0..cfg.n_test).map(|i| gold_test[(i, j)]).sum::<f64>();
-            let vs_mixing = (total - scratch.mixing_total_at(data.costs[j] * m)) / m;
-            SingleRound { cost: data.costs[j], quality: total / m, vs_mixing }
+            let (total_cost, cost) = match &cost_test {
+                Some(c) => {
+                    let t = (0..cfg.n_test).map(|i| c[(i, j)]).sum::<f64>();
+                    (t, t / m)
+                }
+                None => (data.costs[j] * m, data.costs[j]),
+            };
+            let vs_mixing = (total - scratch.mixing_total_at(total_cost)) / m;
+            SingleRound { cost, quality: total / m, vs_mixing }
         })
         .collect();
     Ok(MultiRound { routers, oracle, singles })
@@ -464,14 +537,15 @@ fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> 
 pub fn run_multi_study(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed) -> Result<MultiStudyOutcome> {
     data.validate()?;
     check_config(cfg, data)?;
-    let per_round = crate::budget::product(&[cfg.routers.len() + 2, crate::eval::curves::GRID * 8 + 64]);
+    let per_round =
+        crate::budget::product(&[router_names(cfg, &data.judges).len() + 2, crate::eval::curves::GRID * 8 + 64]);
     let need = crate::budget::product(&[cfg.rounds]).saturating_mul(per_round);
     crate::budget::check(format_args!("--rounds {}", cfg.rounds), "the study's per-round results", need)?;
     let rounds = par::try_map_indexed(cfg.rounds, |r| run_round(data, cfg, seed, r))?;
     Ok(MultiStudyOutcome {
         models: data.models.clone(),
         sources: data.judges.clone(),
-        routers: cfg.routers.iter().map(|r| r.name().to_string()).collect(),
+        routers: router_names(cfg, &data.judges),
         rounds,
     })
 }
