@@ -101,3 +101,49 @@ fn bad_shard_values_are_clear_errors() {
     one_line_error(&o, &["--shard", "--out"]);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The K-model study (`--models 3 --judges 2`) sharded: 3 shards merge into the whole run's files
+/// byte for byte; a missing shard, a shard of another study and a two-model shard among K-model
+/// ones are one-line errors.
+#[test]
+fn many_model_shards_merge_into_the_whole_study_byte_for_byte() {
+    let d = tmp_dir("multi");
+    let multi = |seed: &str, extra: &[&str], out: &Path| {
+        bin()
+            .args(["study", "--models", "3", "--judges", "2", "--n", "600", "--gold", "60", "--test", "150"])
+            .args(["--rounds", "5", "--learner", "ridge", "--final-stage", "ridge", "--quiet", "--seed", seed])
+            .args(["--routers", "gold_only,pref_only,pooled,meta_dr,random"])
+            .args(extra)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    ok(&multi("5", &[], &d.join("whole")));
+    let shards: Vec<PathBuf> = (1..=3).map(|i| d.join(format!("s{i}"))).collect();
+    for (i, s) in shards.iter().enumerate() {
+        ok(&multi("5", &["--shard", &format!("{}/3", i + 1)], s));
+    }
+    ok(&merge(&[&shards[1], &shards[2], &shards[0]], &d.join("merged")));
+    for f in ["summary.json", "curves.csv", "rounds.csv", "quality_cost.svg"] {
+        let whole = std::fs::read(d.join("whole").join(f)).unwrap();
+        let merged = std::fs::read(d.join("merged").join(f)).unwrap();
+        assert!(whole == merged, "{f} differs between the whole and the merged study");
+    }
+    let summary = std::fs::read_to_string(d.join("merged").join("summary.json")).unwrap();
+    assert!(summary.contains("pref_only_judge1"), "{summary}");
+    let o = merge(&[&shards[0], &shards[1]], &d.join("bad"));
+    one_line_error(&o, &["rounds missing: 2", "shard 3/3"]);
+    let other = d.join("other");
+    ok(&multi("6", &["--shard", "3/3"], &other));
+    let o = merge(&[&shards[0], &shards[1], &other], &d.join("bad"));
+    one_line_error(&o, &["different studies"]);
+    let two = d.join("two");
+    ok(&study("5", &["--shard", "3/3"], &two));
+    let o = merge(&[&shards[0], &shards[1], &two], &d.join("bad"));
+    one_line_error(&o, &["not a K-model study shard", &two.display().to_string()]);
+    let o = merge(&[&two, &shards[0]], &d.join("bad"));
+    one_line_error(&o, &["not a study shard"]);
+    assert!(!d.join("bad").exists(), "a failed merge writes nothing");
+    let _ = std::fs::remove_dir_all(&d);
+}

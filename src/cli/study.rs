@@ -13,8 +13,10 @@
 //! {NAME: {"area", "area_se", "diff_vs_pooled", "diff_vs_pooled_se", ..}}, "oracle", "singles",
 //! "seconds"}`. With `--data FILE --gold-cols PATTERN --pref-cols PATTERNS --costs LIST` the same
 //! study runs on a wide table (one `*` per pattern stands for the model name; one pattern per
-//! judge); `--cost-cols PATTERN` instead of `--costs` reads a cost per query and model. `--out DIR` writes summary.json, curves.csv, rounds.csv and quality_cost.svg. Not
-//! yet with `--shard`.
+//! judge); `--cost-cols PATTERN` instead of `--costs` reads a cost per query and model.
+//! `--out DIR` writes summary.json, curves.csv, rounds.csv and quality_cost.svg; `--shard I/N
+//! --out DIR` writes a K-model shard ([`crate::eval::shard_multi`]) that `meta-router merge`
+//! combines into those files.
 //!
 //! Unless `--quiet`, a progress bar on stderr (only when stderr is a terminal) advances once per
 //! finished round ([`crate::eval::Progress`]).
@@ -31,6 +33,7 @@ use crate::cli::simulate::sim_params;
 use crate::data::{ColumnRoles, glob, read_csv, read_header};
 use crate::error::{Error, Result};
 use crate::eval::shard::{self, ShardSpec};
+use crate::eval::shard_multi::run_multi_shard;
 use crate::eval::study_multi::{MultiStudyData, run_multi_study};
 use crate::eval::{CurveProtocol, StudyConfig, StudyData, StudyRouter, run_study_with};
 use crate::rng::Seed;
@@ -234,21 +237,40 @@ fn run_shard(args: &StudyArgs, cfg: &StudyConfig, spec: ShardSpec) -> Result<()>
     bar.finish_and_clear();
     let shard = shard?;
     shard.write(dir)?;
+    report_shard(
+        args,
+        spec,
+        shard.rounds.len(),
+        cfg.rounds,
+        &shard.fingerprint,
+        dir,
+        t0,
+        &format!("the study on {source}"),
+    );
+    Ok(())
+}
+
+/// Prints what a shard run did: one JSON object with `--json`, else one line.
+#[allow(clippy::too_many_arguments)]
+fn report_shard(
+    args: &StudyArgs,
+    spec: ShardSpec,
+    rounds: usize,
+    total: usize,
+    fingerprint: &str,
+    dir: &std::path::Path,
+    t0: Instant,
+    what: &str,
+) {
     let seconds = t0.elapsed().as_secs_f64();
     let path = dir.join(shard::SHARD_FILE);
     if args.output.json {
-        let obj = json!({"shard": spec.to_string(), "rounds": shard.rounds.len(), "total_rounds": cfg.rounds,
-            "fingerprint": shard.fingerprint, "file": path.display().to_string(), "seconds": seconds});
+        let obj = json!({"shard": spec.to_string(), "rounds": rounds, "total_rounds": total,
+            "fingerprint": fingerprint, "file": path.display().to_string(), "seconds": seconds});
         println!("{obj}");
     } else {
-        println!(
-            "shard {spec} of the study on {source}: {} of {} rounds in {seconds:.1} s, written to {}",
-            shard.rounds.len(),
-            cfg.rounds,
-            path.display()
-        );
+        println!("shard {spec} of {what}: {rounds} of {total} rounds in {seconds:.1} s, written to {}", path.display());
     }
-    Ok(())
 }
 
 /// The model names a pattern with one `*` picks from `header`, in header order, with their
@@ -424,8 +446,9 @@ fn load_wide(args: &StudyArgs, path: &std::path::Path) -> Result<(MultiStudyData
 /// `study --models K` (the simulator) or `study --data FILE --gold-cols ...` (a wide table):
 /// the K-model study.
 fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
-    if args.shard.is_some() {
-        return Err(Error::param("study", "--shard", "is not supported with --models yet"));
+    let shard = args.shard.as_deref().map(ShardSpec::parse).transpose()?;
+    if shard.is_some() && args.output.out.is_none() {
+        return Err(Error::param("study", "--shard", "needs --out DIR (where shard.json is written)"));
     }
     let seed = args.seed.seed;
     let (data, source): (MultiStudyData, String) = match &args.data {
@@ -442,12 +465,19 @@ fn run_multi(args: &StudyArgs, cfg: &StudyConfig) -> Result<()> {
     };
     let k = data.models.len();
     let n = data.x.nrows();
+    let title = format!("{k} models, {} judge(s), {}: {} rounds", data.judges.len(), source, cfg.rounds);
     let t0 = Instant::now();
+    if let (Some(spec), Some(dir)) = (shard, &args.output.out) {
+        let shard = run_multi_shard(&data, cfg, Seed(seed), spec, &title)?;
+        shard.write(dir)?;
+        let what = format!("the {k}-model study on {source}");
+        report_shard(args, spec, shard.rounds.len(), cfg.rounds, &shard.fingerprint, dir, t0, &what);
+        return Ok(());
+    }
     let outcome = run_multi_study(&data, cfg, Seed(seed))?;
     let seconds = t0.elapsed().as_secs_f64();
     let summary = outcome.summary()?;
     if let Some(dir) = &args.output.out {
-        let title = format!("{k} models, {} judge(s), {}: {} rounds", data.judges.len(), source, cfg.rounds);
         outcome.write_dir(dir, &title)?;
     }
     if args.output.json {

@@ -36,6 +36,7 @@ pub mod progress;
 pub mod quality_cost;
 pub mod report;
 pub mod shard;
+pub mod shard_multi;
 pub mod study;
 pub mod study_multi;
 pub mod summary;

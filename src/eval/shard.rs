@@ -37,7 +37,8 @@ use crate::rng::Seed;
 /// The file a shard is written to inside its directory.
 pub const SHARD_FILE: &str = "shard.json";
 
-const FORMAT: &str = "meta-router-shard";
+/// The `"format"` of a two-model shard file.
+pub const FORMAT: &str = "meta-router-shard";
 
 /// Which part of a study a job runs: shard `index` of `count` (1-based).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,26 +82,30 @@ impl std::fmt::Display for ShardSpec {
 }
 
 /// FNV-1a, 64 bit.
-struct Fnv(u64);
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Fnv {
-    fn bytes(&mut self, b: &[u8]) {
+    /// The FNV-1a offset basis.
+    pub(crate) fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    pub(crate) fn bytes(&mut self, b: &[u8]) {
         for &x in b {
             self.0 ^= u64::from(x);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
     }
-    fn text(&mut self, s: &str) {
+    pub(crate) fn text(&mut self, s: &str) {
         self.bytes(&(s.len() as u64).to_le_bytes());
         self.bytes(s.as_bytes());
     }
-    fn floats(&mut self, v: &[f64]) {
+    pub(crate) fn floats(&mut self, v: &[f64]) {
         self.bytes(&(v.len() as u64).to_le_bytes());
         for x in v {
             self.bytes(&x.to_bits().to_le_bytes());
         }
     }
-    fn opt_floats(&mut self, v: Option<&[f64]>) {
+    pub(crate) fn opt_floats(&mut self, v: Option<&[f64]>) {
         match v {
             Some(v) => {
                 self.bytes(&[1]);
@@ -113,7 +118,7 @@ impl Fnv {
 
 /// The study fingerprint (see the module docs), as 16 hex digits.
 pub fn fingerprint(data: &StudyData, cfg: &StudyConfig, seed: Seed, title: &str) -> String {
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut h = Fnv::new();
     h.text(env!("CARGO_PKG_VERSION"));
     h.bytes(&seed.0.to_le_bytes());
     h.text(&format!("{cfg:?}"));
@@ -186,7 +191,7 @@ pub fn run_shard(
     })
 }
 
-fn floats_text(v: &[f64]) -> String {
+pub(crate) fn floats_text(v: &[f64]) -> String {
     let mut s = String::with_capacity(v.len() * 20);
     for (i, x) in v.iter().enumerate() {
         if i > 0 {
@@ -197,7 +202,7 @@ fn floats_text(v: &[f64]) -> String {
     s
 }
 
-fn parse_floats(s: &str, what: &dyn Fn() -> String) -> Result<Vec<f64>> {
+pub(crate) fn parse_floats(s: &str, what: &dyn Fn() -> String) -> Result<Vec<f64>> {
     s.split_ascii_whitespace()
         .map(|t| t.parse::<f64>().map_err(|_| Error::data(format!("{}: `{t}` is not a number", what()))))
         .collect()
@@ -240,10 +245,7 @@ impl Shard {
     /// # Errors
     /// [`Error::Io`] when it cannot be written.
     pub fn write(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let body = serde_json::to_string(&self.to_json())
-            .map_err(|e| Error::data(format!("cannot encode {SHARD_FILE}: {e}")))?;
-        crate::outfile::write(dir.join(SHARD_FILE), body + "\n")
+        write_json(dir, &self.to_json())
     }
 
     /// Reads `dir/shard.json`.
@@ -252,14 +254,8 @@ impl Shard {
     /// [`Error::Io`] when it cannot be read; [`Error::InvalidData`] naming the file when it is
     /// not a shard.
     pub fn read(dir: &Path) -> Result<Shard> {
-        let path = dir.join(SHARD_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let p = path.display().to_string();
+        let (v, p) = read_json(dir, FORMAT, "study shard")?;
         let bad = |why: &str| Error::data(format!("{p}: not a study shard ({why})"));
-        let v: Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
-        if v["format"] != FORMAT {
-            return Err(bad("no \"format\": \"meta-router-shard\""));
-        }
         let string = |k: &str| v[k].as_str().map(str::to_string).ok_or_else(|| bad(&format!("no \"{k}\"")));
         let spec = ShardSpec::parse(&string("shard")?).map_err(|_| bad("bad \"shard\""))?;
         let total_rounds = v["total_rounds"].as_u64().map(|t| t as usize).ok_or_else(|| bad("no \"total_rounds\""))?;
@@ -299,39 +295,99 @@ impl Shard {
 /// directories), or when rounds are missing (naming them, and the missing shards when every
 /// shard has the same `N`).
 pub fn merge_shards(shards: &[(PathBuf, Shard)]) -> Result<(StudyOutcome, String)> {
-    let Some((dir0, first)) = shards.first() else {
+    let index: Vec<ShardIndex<'_>> = shards
+        .iter()
+        .map(|(dir, s)| ShardIndex::new(dir, &s.fingerprint, s.spec, s.total_rounds, &s.routers, &s.rounds))
+        .collect();
+    let order = cover(&index)?;
+    let first = &shards[0].1;
+    let rounds = order.into_iter().map(|(k, j)| shards[k].1.rounds[j].1.clone()).collect();
+    Ok((StudyOutcome { routers: first.routers.clone(), rounds }, first.title.clone()))
+}
+
+impl<'a> ShardIndex<'a> {
+    /// The index of a shard with these fields and `(round, result)` pairs.
+    pub(crate) fn new<R>(
+        dir: &'a Path,
+        fingerprint: &'a str,
+        spec: ShardSpec,
+        total_rounds: usize,
+        routers: &'a [String],
+        rounds: &[(usize, R)],
+    ) -> Self {
+        ShardIndex { dir, fingerprint, spec, total_rounds, routers, rounds: rounds.iter().map(|(r, _)| *r).collect() }
+    }
+}
+
+/// `value` as `dir/shard.json` (creating `dir`).
+pub(crate) fn write_json(dir: &Path, value: &Value) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let body = serde_json::to_string(value).map_err(|e| Error::data(format!("cannot encode {SHARD_FILE}: {e}")))?;
+    crate::outfile::write(dir.join(SHARD_FILE), body + "\n")
+}
+
+/// `dir/shard.json` parsed, with its path for messages, when its `"format"` is `format`
+/// (`what` names the kind of shard in the error).
+pub(crate) fn read_json(dir: &Path, format: &str, what: &str) -> Result<(Value, String)> {
+    let path = dir.join(SHARD_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let p = path.display().to_string();
+    let v: Value = serde_json::from_str(&text).map_err(|e| Error::data(format!("{p}: not a {what} ({e})")))?;
+    if v["format"] != format {
+        return Err(Error::data(format!("{p}: not a {what} (no \"format\": \"{format}\")")));
+    }
+    Ok((v, p))
+}
+
+/// What [`cover`] needs to know of a shard: where it came from, what identifies its study, and
+/// the rounds it holds (in its own order).
+pub(crate) struct ShardIndex<'a> {
+    pub(crate) dir: &'a Path,
+    pub(crate) fingerprint: &'a str,
+    pub(crate) spec: ShardSpec,
+    pub(crate) total_rounds: usize,
+    pub(crate) routers: &'a [String],
+    pub(crate) rounds: Vec<usize>,
+}
+
+/// Checks that `shards` are of one study and hold each of its rounds exactly once, and returns,
+/// for rounds `0..R` in order, `(shard, position in that shard's rounds)`; the errors of
+/// [`merge_shards`].
+pub(crate) fn cover(shards: &[ShardIndex<'_>]) -> Result<Vec<(usize, usize)>> {
+    let Some(first) = shards.first() else {
         return Err(Error::data("merge: no shard directories given"));
     };
-    for (dir, s) in &shards[1..] {
+    let dir0 = first.dir;
+    for s in &shards[1..] {
         if s.fingerprint != first.fingerprint {
             return Err(Error::data(format!(
                 "merge: {} and {} are shards of different studies (fingerprints {} and {}: data, settings, \
                  seed, rounds or version differ)",
                 dir0.display(),
-                dir.display(),
+                s.dir.display(),
                 first.fingerprint,
                 s.fingerprint
             )));
         }
     }
     let total = first.total_rounds;
-    let mut slots: Vec<Option<(usize, &Round)>> = vec![None; total];
-    for (k, (dir, s)) in shards.iter().enumerate() {
+    let mut slots: Vec<Option<(usize, usize)>> = vec![None; total];
+    for (k, s) in shards.iter().enumerate() {
         if s.routers != first.routers || s.total_rounds != total {
-            return Err(Error::data(format!("merge: {} does not match {}", dir.display(), dir0.display())));
+            return Err(Error::data(format!("merge: {} does not match {}", s.dir.display(), dir0.display())));
         }
-        for (r, round) in &s.rounds {
-            let slot = slots.get_mut(*r).ok_or_else(|| {
-                Error::data(format!("merge: {} holds round {r}, beyond the study's {total} rounds", dir.display()))
+        for (j, &r) in s.rounds.iter().enumerate() {
+            let slot = slots.get_mut(r).ok_or_else(|| {
+                Error::data(format!("merge: {} holds round {r}, beyond the study's {total} rounds", s.dir.display()))
             })?;
             if let Some((other, _)) = slot {
                 return Err(Error::data(format!(
                     "merge: round {r} is in both {} and {} (duplicate or overlapping shards)",
-                    shards[*other].0.display(),
-                    dir.display()
+                    shards[*other].dir.display(),
+                    s.dir.display()
                 )));
             }
-            *slot = Some((k, round));
+            *slot = Some((k, j));
         }
     }
     let missing: Vec<usize> = (0..total).filter(|&r| slots[r].is_none()).collect();
@@ -339,9 +395,8 @@ pub fn merge_shards(shards: &[(PathBuf, Shard)]) -> Result<(StudyOutcome, String
         let list: Vec<String> = missing.iter().take(10).map(usize::to_string).collect();
         let more = if missing.len() > 10 { format!(" and {} more", missing.len() - 10) } else { String::new() };
         let n = first.spec.count;
-        let which = if shards.iter().all(|(_, s)| s.spec.count == n) {
+        let which = if shards.iter().all(|s| s.spec.count == n) {
             let mut absent: Vec<usize> = missing.iter().map(|r| r % n + 1).collect();
-            absent.dedup();
             absent.sort_unstable();
             absent.dedup();
             let names: Vec<String> = absent.iter().map(|i| format!("{i}/{n}")).collect();
@@ -355,8 +410,24 @@ pub fn merge_shards(shards: &[(PathBuf, Shard)]) -> Result<(StudyOutcome, String
             list.join(", ")
         )));
     }
-    let rounds = slots.into_iter().flatten().map(|(_, r)| r.clone()).collect();
-    Ok((StudyOutcome { routers: first.routers.clone(), rounds }, first.title.clone()))
+    Ok(slots.into_iter().flatten().collect())
+}
+
+/// The `"format"` of the shard in `dir` (`dir/shard.json`), to tell a two-model shard from a
+/// K-model one ([`crate::eval::shard_multi`]).
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read; [`Error::InvalidData`] naming the file when it is not
+/// JSON with a `"format"` string.
+pub fn format_of(dir: &Path) -> Result<String> {
+    let path = dir.join(SHARD_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| Error::data(format!("{}: not a study shard ({e})", path.display())))?;
+    v["format"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::data(format!("{}: not a study shard (no \"format\")", path.display())))
 }
 
 #[cfg(test)]

@@ -407,7 +407,7 @@ impl MultiSummary {
     }
 }
 
-fn check_config(cfg: &StudyConfig, data: &MultiStudyData) -> Result<()> {
+pub(crate) fn check_config(cfg: &StudyConfig, data: &MultiStudyData) -> Result<()> {
     cfg.validate(data.x.nrows(), data.x.ncols())?;
     if !matches!(cfg.gold_selection, GoldSelection::Random) {
         return Err(Error::param("study", "--gold-selection", "the many-model study draws gold rows at random only"));
@@ -429,7 +429,7 @@ fn per_judge_baseline(which: StudyRouter, judges: usize) -> bool {
 
 /// The reported router names: the study's routers in order, each `pref_only` followed by
 /// `pref_only_<judge>` per judge when there are several judges.
-fn router_names(cfg: &StudyConfig, judges: &[String]) -> Vec<String> {
+pub(crate) fn router_names(cfg: &StudyConfig, judges: &[String]) -> Vec<String> {
     let mut names = Vec::with_capacity(cfg.routers.len() + judges.len());
     for &r in &cfg.routers {
         names.push(r.name().to_string());
@@ -441,7 +441,7 @@ fn router_names(cfg: &StudyConfig, judges: &[String]) -> Vec<String> {
 }
 
 /// One round (see the module docs).
-fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> Result<MultiRound> {
+pub(crate) fn run_round(data: &MultiStudyData, cfg: &StudyConfig, seed: Seed, r: usize) -> Result<MultiRound> {
     let k = data.models.len();
     let split = RoundSplit::new(data.x.as_ref(), cfg, seed, r)?;
     let RoundSplit { round_seed, ref x_train, ref x_test, .. } = split;
