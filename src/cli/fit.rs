@@ -24,6 +24,11 @@ use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, tra
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]
+#[command(after_help = "Routing among three models, end to end (long-format labels: query, model, source, label, \
+features once per query):
+  meta-router simulate --models 3 --judges 2 --n 6000 --long train.csv --gold-share 0.05 --holdout 2000 -o test.csv
+  meta-router fit --data train.csv --model-col model --costs m0=1,m1=10,m2=4 --budget 4 -o router.mr
+  meta-router route --model router.mr --data test.csv -o decisions.csv")]
 pub struct FitArgs {
     /// Training CSV, features and weights: features, a source column and a label column.
     #[command(flatten)]

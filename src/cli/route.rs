@@ -29,6 +29,10 @@ use crate::router::{Decision, Router, Threshold};
 
 /// Arguments of `meta-router route`.
 #[derive(Debug, Args)]
+#[command(after_help = "A router among K models (fit --model-col) writes choice, psi_hat_<model> and cost per query:
+  meta-router route --model router.mr --data test.csv -o decisions.csv
+  meta-router route --model router.mr --data test.csv --budget 3 -o decisions.csv
+  meta-router route --model router.mr --data test.csv --share m1=0.1 --cost-cols 'cost_*' -o decisions.csv")]
 pub struct RouteArgs {
     /// The router saved by `meta-router fit`.
     #[arg(long)]
