@@ -17,7 +17,7 @@ use crate::cli::many::{LongArgs, budget_json, cost_of, list, parse_costs, shares
 use crate::data::long::{LongSpec, LongTable, read_long};
 use crate::data::{ColumnRoles, read_csv};
 use crate::error::{Error, Result};
-use crate::learn::pca::PcaParams;
+use crate::learn::pca::{PcaModel, PcaParams};
 use crate::rng::{Seed, stream};
 use crate::router::multi::{ModelCosts, MultiData, MultiRouter, MultiSpec, train_multi};
 use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, train_router, train_router_known};
@@ -114,6 +114,21 @@ pub(crate) fn plan(args: &FitArgs) -> Result<(RouterKind, RouterConfig)> {
     Ok((args.method.into(), cfg))
 }
 
+/// `--pca K` fitted on `x` (the rows of the table, or the unique queries) and `x`'s scores.
+fn fit_pca(
+    k: Option<usize>,
+    x: MatRef<'_, f64>,
+    names: &[String],
+    seed: Seed,
+) -> Result<(Option<PcaModel>, Option<Mat<f64>>)> {
+    let Some(k) = k else { return Ok((None, None)) };
+    crate::params::at_least("fit", "--pca", k, 1)?;
+    let p = PcaParams { n_components: k, ..Default::default() };
+    let model = p.fit(x, seed.child(stream::SKETCH)).map_err(|e| e.name_features(names))?;
+    let z = model.transform(x)?;
+    Ok((Some(model), Some(z)))
+}
+
 /// Runs `meta-router fit`.
 ///
 /// # Errors
@@ -152,18 +167,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         None => None,
     };
     let seed = Seed(args.seed.seed);
-    let pca = match args.pca {
-        Some(k) => {
-            crate::params::at_least("fit", "--pca", k, 1)?;
-            let p = PcaParams { n_components: k, ..Default::default() };
-            Some(p.fit(d.x.as_ref(), seed.child(stream::SKETCH)).map_err(|e| e.name_features(&d.feature_names))?)
-        }
-        None => None,
-    };
-    let z = match &pca {
-        Some(p) => Some(p.transform(d.x.as_ref())?),
-        None => None,
-    };
+    let (pca, z) = fit_pca(args.pca, d.x.as_ref(), &d.feature_names, seed)?;
     let data = RouterData {
         x: z.as_ref().map_or(d.x.as_ref(), |z| z.as_ref()),
         is_gold: source,
@@ -297,21 +301,9 @@ fn run_many(args: &FitArgs) -> Result<()> {
         sources: sources.as_deref(),
     };
     let t = read_long(&args.input.data, args.input.features.as_deref(), &spec)?;
-    crate::check::finite_matrix("features", t.x.as_ref()).map_err(|e| e.name_features(&t.feature_names))?;
     let mspec = MultiSpec { models: t.models.clone(), costs, reference: long.reference.clone() };
     let seed = Seed(args.seed.seed);
-    let pca = match args.pca {
-        Some(k) => {
-            crate::params::at_least("fit", "--pca", k, 1)?;
-            let p = PcaParams { n_components: k, ..Default::default() };
-            Some(p.fit(t.x.as_ref(), seed.child(stream::SKETCH)).map_err(|e| e.name_features(&t.feature_names))?)
-        }
-        None => None,
-    };
-    let z = match &pca {
-        Some(p) => Some(p.transform(t.x.as_ref())?),
-        None => None,
-    };
+    let (pca, z) = fit_pca(args.pca, t.x.as_ref(), &t.feature_names, seed)?;
     let judges: Vec<MatRef<'_, f64>> = t.pref.iter().map(Mat::as_ref).collect();
     let data = multi_data(&t, z.as_ref().map_or(t.x.as_ref(), Mat::as_ref), &judges);
     let t0 = std::time::Instant::now();

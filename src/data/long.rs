@@ -24,7 +24,7 @@
 //! 1; two lines for a conflict), the column and the value: an empty id, model or source; a model
 //! or judge outside the caller's lists; a model or judge of the lists without any label; the same
 //! `(query, model, source)` labelled twice; a missing or non-finite label; a feature row with
-//! some features empty; two rows of a query with different features; a query without a feature
+//! some features empty or one infinite; two rows of a query with different features; a query without a feature
 //! row.
 
 use std::collections::HashMap;
@@ -268,6 +268,9 @@ pub fn from_dataset(d: &Dataset, spec: &LongSpec<'_>) -> Result<LongTable> {
                 ),
             ));
         }
+        if let Some(j) = (0..dcols).find(|&j| d.x[(i, j)].is_infinite()) {
+            return Err(at(d, i, &d.feature_names[j], "infinite value where a finite number is required"));
+        }
         if feature_line[qi] == 0 {
             feature_line[qi] = line_of(i);
             for j in 0..dcols {
@@ -401,6 +404,8 @@ mod tests {
         assert!(e.contains("line 3, column `label`: missing or NaN"), "{e}");
         let e = err("inf.csv", &format!("{head}q1,a,gold,1,1,2\nq1,b,jA,inf,,\n"), None, None);
         assert!(e.contains("line 3, column `label`: infinite"), "{e}");
+        let e = err("infx.csv", &format!("{head}q1,a,gold,1,1,inf\nq1,b,jA,1,,\n"), None, None);
+        assert!(e.contains("line 2, column `x2`: infinite value"), "{e}");
         let e = err("empty.csv", &format!("{head}q1,,gold,1,1,2\n"), None, None);
         assert!(e.contains("line 2, column `model`: empty model name"), "{e}");
         let two = ["a".to_string(), "b".to_string()];
