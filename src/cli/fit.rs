@@ -65,7 +65,8 @@ pub struct FitArgs {
     #[command(flatten)]
     pub long: LongArgs,
     /// Print the summary as one JSON object (router, learner, fit_seconds, scale, threshold,
-    /// usage, diagnostics) instead of text.
+    /// usage, diagnostics; with --model-col: models, reference, sources, queries, per_model
+    /// {labels, gold, pref, cost, scale, diagnostics}, lambda, budget) instead of text.
     #[arg(long)]
     pub json: bool,
     /// Where to save the router.
