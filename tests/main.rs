@@ -13,6 +13,7 @@ mod evaluate;
 mod forest;
 mod gbm;
 mod imports;
+mod kfit;
 mod linear;
 mod multi;
 mod reference;

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod evaluate;
 pub mod fit;
 pub mod learn;
+pub mod many;
 pub mod merge;
 pub mod route;
 pub mod simulate;

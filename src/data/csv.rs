@@ -19,17 +19,19 @@ pub enum Column<'a> {
     Num(&'a str, &'a [f64]),
     /// Strings, written as they are (quoted by the csv crate where needed).
     Text(&'a str, &'a [&'a str]),
+    /// Numbers as [`Column::Num`], but `NaN` written as an empty field (a missing value).
+    NumOrEmpty(&'a str, &'a [f64]),
 }
 
 impl Column<'_> {
     fn name(&self) -> &str {
         match self {
-            Column::Num(n, _) | Column::Text(n, _) => n,
+            Column::Num(n, _) | Column::Text(n, _) | Column::NumOrEmpty(n, _) => n,
         }
     }
     fn len(&self) -> usize {
         match self {
-            Column::Num(_, v) => v.len(),
+            Column::Num(_, v) | Column::NumOrEmpty(_, v) => v.len(),
             Column::Text(_, v) => v.len(),
         }
     }
@@ -139,9 +141,16 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRol
         Some(s) => Some(index_of(s)?),
         None => None,
     };
+    let mut text_idx: Vec<(String, usize)> = Vec::new();
+    for name in &roles.text {
+        if !text_idx.iter().any(|(n, _)| n == name) {
+            text_idx.push((name.clone(), index_of(name)?));
+        }
+    }
     let role_taken = |i: usize| {
         numeric_idx.iter().any(|&(_, k)| k == i)
             || source_idx == Some(i)
+            || text_idx.iter().any(|&(_, k)| k == i)
             || roles.exclude.iter().any(|e| e == &header[i])
     };
     let feature_idx: Vec<usize> = match &roles.features {
@@ -176,6 +185,7 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRol
     let mut feat_cols: Vec<Vec<f64>> = vec![Vec::new(); feature_idx.len()];
     let mut num_cols: Vec<Vec<f64>> = vec![Vec::new(); numeric_idx.len()];
     let mut source: Vec<f64> = Vec::new();
+    let mut text_cols: Vec<Vec<String>> = vec![Vec::new(); text_idx.len()];
     let mut record = ::csv::StringRecord::new();
     let mut line: u64 = 1;
     loop {
@@ -216,6 +226,9 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRol
             })?;
             source.push(v);
         }
+        for (k, (_, j)) in text_idx.iter().enumerate() {
+            text_cols[k].push(record[*j].trim().to_string());
+        }
     }
     let n = feat_cols[0].len();
     if n == 0 {
@@ -232,6 +245,7 @@ pub fn read_csv_from<R: std::io::Read>(reader: R, path: &Path, roles: &ColumnRol
         x,
         numeric,
         source: source_idx.map(|_| source),
+        text: text_idx.into_iter().map(|(n, _)| n).zip(text_cols).collect(),
     })
 }
 
@@ -260,6 +274,12 @@ pub fn write_csv(path: impl AsRef<Path>, columns: &[Column<'_>]) -> Result<()> {
                     let _ = write!(fields[k], "{}", v[i]);
                 }
                 Column::Text(_, v) => fields[k].push_str(v[i]),
+                Column::NumOrEmpty(_, v) => {
+                    use std::fmt::Write;
+                    if !v[i].is_nan() {
+                        let _ = write!(fields[k], "{}", v[i]);
+                    }
+                }
             }
         }
         w.write_record(&fields).map_err(wr)?;
@@ -292,6 +312,25 @@ mod tests {
         assert_eq!(d.x.col_as_slice(1), &[2.0, 5.0]);
         assert_eq!(d.column("y").unwrap(), &[3.0, 6.0]);
         assert_eq!(d.source.as_deref(), Some(&[1.0, 0.0][..]));
+    }
+
+    #[test]
+    fn text_columns_are_strings_and_never_features() {
+        let p = tmp("text.csv", "q,x1,m,y\n a ,1,gpt,3\nb,2, llama ,\n");
+        let roles = ColumnRoles { text: vec!["q".into(), "m".into()], numeric: vec!["y".into()], ..Default::default() };
+        let d = read_csv(&p, &roles).unwrap();
+        assert_eq!(d.feature_names, vec!["x1"]);
+        assert_eq!(d.text_column("q").unwrap(), &["a", "b"]);
+        assert_eq!(d.text_column("m").unwrap(), &["gpt", "llama"]);
+        assert!(d.column("y").unwrap()[1].is_nan());
+        let e = read_csv(&p, &ColumnRoles { text: vec!["z".into()], ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("no column `z`"), "{e}");
+        let sub = d.select_rows(&[1]);
+        assert_eq!(sub.text_column("m").unwrap(), &["llama"]);
+        // NaN as an empty field, read back as missing
+        let out = tmp("blank.csv", "");
+        write_csv(&out, &[Column::NumOrEmpty("a", &[1.5, f64::NAN]), Column::Num("b", &[1.0, 2.0])]).unwrap();
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "a,b\n1.5,1\n,2\n");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! A CSV file with a header row is read once, streaming, into a [`Dataset`]: the feature
 //! columns into a column-major faer `Mat<f64>` (each feature contiguous, as the tree learners
 //! want), named numeric columns (labels, weights, truths) into vectors, and an optional source
-//! column (gold / preference) into a 1/0 indicator.
+//! column (gold / preference) into a 1/0 indicator, and named text columns (ids, model and
+//! source names of long-format data, [`long`]) into strings, trimmed.
 //!
 //! Feature columns are chosen by a comma list of names or glob patterns (`x*`, `embd.PC*`);
 //! by default every column that has no other role is a feature. Empty fields and `NaN` read as
@@ -12,6 +13,7 @@
 
 pub mod csv;
 pub mod glob;
+pub mod long;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,6 +36,8 @@ pub struct ColumnRoles {
     pub optional_numeric: Vec<String>,
     /// The source column (gold / preference), if any.
     pub source: Option<String>,
+    /// Text columns to load by name, as strings (each must exist; never features).
+    pub text: Vec<String>,
     /// Columns that are never features even under the default (e.g. ids).
     pub exclude: Vec<String>,
 }
@@ -61,6 +65,8 @@ pub struct Dataset {
     pub numeric: BTreeMap<String, Vec<f64>>,
     /// The source indicator (1 = gold, 0 = preference) when a source column was named.
     pub source: Option<Vec<f64>>,
+    /// Named text columns (values trimmed).
+    pub text: BTreeMap<String, Vec<String>>,
 }
 
 impl Dataset {
@@ -78,6 +84,18 @@ impl Dataset {
             path: self.path.clone(),
             column: name.to_string(),
             available: self.numeric.keys().cloned().collect(),
+        })
+    }
+
+    /// A named text column.
+    ///
+    /// # Errors
+    /// [`Error::MissingColumn`] when it was not loaded.
+    pub fn text_column(&self, name: &str) -> Result<&[String]> {
+        self.text.get(name).map(|v| v.as_slice()).ok_or_else(|| Error::MissingColumn {
+            path: self.path.clone(),
+            column: name.to_string(),
+            available: self.text.keys().cloned().collect(),
         })
     }
 
@@ -159,6 +177,7 @@ impl Dataset {
         let x = select_rows(self.x.as_ref(), rows);
         let numeric = self.numeric.iter().map(|(k, v)| (k.clone(), gather(v, rows))).collect();
         let source = gather_opt(self.source.as_deref(), rows);
-        Dataset { path: self.path.clone(), feature_names: self.feature_names.clone(), x, numeric, source }
+        let text = self.text.iter().map(|(k, v)| (k.clone(), rows.iter().map(|&i| v[i].clone()).collect())).collect();
+        Dataset { path: self.path.clone(), feature_names: self.feature_names.clone(), x, numeric, source, text }
     }
 }
