@@ -271,7 +271,7 @@ fn run_many(args: &FitArgs) -> Result<()> {
     let (kind, cfg) = plan(args)?;
     let (models, costs) = match (&long.costs, long.per_query_costs) {
         (Some(c), _) => {
-            let (m, c) = parse_costs(c)?;
+            let (m, c) = parse_costs("fit", c)?;
             (Some(m), ModelCosts::PerModel(c))
         }
         (None, true) => (None, ModelCosts::PerQuery),

@@ -124,26 +124,26 @@ fn model_index(owner: &str, flag: &str, name: &str, models: &[String]) -> Result
     })
 }
 
-/// `--costs name=cost,...`: the models and their costs, in the list's order.
+/// `--costs name=cost,...`: the models and their costs, in the list's order (`command` names
+/// the subcommand in errors).
 ///
 /// # Errors
 /// An item that is not `name=cost`, an empty name, a cost that is not a number, a model given twice.
-pub fn parse_costs(list: &str) -> Result<(Vec<String>, Vec<f64>)> {
+pub fn parse_costs(command: &str, list: &str) -> Result<(Vec<String>, Vec<f64>)> {
     let (mut names, mut costs) = (Vec::new(), Vec::new());
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let Some((name, v)) = item.split_once('=') else {
-            return Err(Error::param("fit", "--costs", format!("`{item}` is not name=cost")));
+            return Err(Error::param(command, "--costs", format!("`{item}` is not name=cost")));
         };
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::param("fit", "--costs", format!("`{item}` has no model name")));
+            return Err(Error::param(command, "--costs", format!("`{item}` has no model name")));
         }
-        let cost: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| Error::param("fit", "--costs", format!("`{}` (model `{name}`) is not a number", v.trim())))?;
+        let cost: f64 = v.trim().parse().map_err(|_| {
+            Error::param(command, "--costs", format!("`{}` (model `{name}`) is not a number", v.trim()))
+        })?;
         if names.iter().any(|n| n == name) {
-            return Err(Error::param("fit", "--costs", format!("model `{name}` is given twice")));
+            return Err(Error::param(command, "--costs", format!("model `{name}` is given twice")));
         }
         names.push(name.to_string());
         costs.push(cost);

@@ -295,31 +295,18 @@ fn pattern_models(pattern: &str, header: &[String], flag: &str) -> Result<Vec<(S
 
 /// `--costs name=cost,...` for `models`, in their order.
 fn parse_costs(list: &str, models: &[String]) -> Result<Vec<f64>> {
-    let mut given: Vec<(String, f64)> = Vec::new();
-    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let Some((name, v)) = item.split_once('=') else {
-            return Err(Error::param("study", "--costs", format!("`{item}` is not name=cost")));
-        };
-        let name = name.trim();
-        let cost: f64 = v.trim().parse().map_err(|_| {
-            Error::param("study", "--costs", format!("`{}` (model `{name}`) is not a number", v.trim()))
-        })?;
-        if !models.iter().any(|m| m == name) {
-            return Err(Error::param(
-                "study",
-                "--costs",
-                format!("`{name}` is not a model of --gold-cols (models: {})", models.join(", ")),
-            ));
-        }
-        if given.iter().any(|(n, _)| n == name) {
-            return Err(Error::param("study", "--costs", format!("model `{name}` is given twice")));
-        }
-        given.push((name.to_string(), cost));
+    let (names, costs) = crate::cli::many::parse_costs("study", list)?;
+    if let Some(name) = names.iter().find(|n| !models.contains(n)) {
+        return Err(Error::param(
+            "study",
+            "--costs",
+            format!("`{name}` is not a model of --gold-cols (models: {})", models.join(", ")),
+        ));
     }
     models
         .iter()
         .map(|m| {
-            given.iter().find(|(n, _)| n == m).map(|&(_, c)| c).ok_or_else(|| {
+            names.iter().position(|n| n == m).map(|j| costs[j]).ok_or_else(|| {
                 Error::param("study", "--costs", format!("no cost for model `{m}` (every model needs one)"))
             })
         })
