@@ -25,11 +25,42 @@
 //! a finite objective. When `max_iter` is reached first, the model is returned with
 //! [`LogisticFitInfo::converged`] false (see [`LogisticModel::ensure_converged`]).
 //!
-//! The Hessian is the weighted Gram kernel of [`crate::linalg::gram::gram`] (fixed row chunks, reduced in
-//! order), so the fit is bit-identical for any thread count. Per iteration the data are read
-//! three times (the gradient `X~' r`, the Hessian, the direction's image `X~ delta`); each
-//! line-search point costs one pass over the rows that yields the loss, the residuals, the IRLS
-//! weights and the intercept's gradient from one exponential per row.
+//! # Passes over the data
+//! Every point the fit visits costs one pass over the rows (`Newton::sweep`), in fixed chunks
+//! (those of [`crate::linalg::gram::gram`]) and, within a chunk, sub-blocks of
+//! [`crate::linalg::gram::GRAM_SUB_BLOCK`] rows whose features stay in cache while they give, in turn, the
+//! direction's image `X~ delta` (faer's matrix-vector product), the loss, residuals and IRLS
+//! weights from one exponential per row, the sub-block's `X' r` and, when wanted, its share of
+//! the Gram matrix (the kernel of [`crate::linalg::gram::gram`], so the same bits as that
+//! function). Chunks are reduced in order, so the fit is bit-identical for any thread count.
+//! A full step (`t = 1`, Newton's usual case) thus needs no other pass; a shortened one
+//! evaluates the loss at each trial `t` and, once accepted, sweeps again for its gradient
+//! and Hessian.
+//!
+//! # Fewer Gram matrices
+//! The Gram matrix (`n (d + 1)^2 / 2` multiply-adds) is the costly part of a pass, and the
+//! convergence test needs only the exact gradient, so two of them are saved without moving the
+//! optimum the test accepts:
+//!
+//! * **The first step's Hessian from a sample.** At the starting point (`beta = 0`) the IRLS
+//!   weights are `w_i p0 (1 - p0)`, and that step only has to bring the iterate near the
+//!   optimum: its Gram matrix is built from the first `GRAM_SUB_BLOCK` rows of every chunk
+//!   (every 8th block of rows on a large set), scaled by the IRLS weights' total over the
+//!   sample's, when the sample has at least `SAMPLE_ROWS_PER_PARAM` (100) rows per parameter
+//!   (a relative error of a few percent; a systematic sample spread over the whole set).
+//! * **Hessian reuse in the quadratic regime** (`HessianPlan`). After a full Newton step
+//!   with a fresh Hessian that shrank the gradient norm by `rho = g_k / g_{k-1}`, the next one
+//!   is predicted to shrink it by `rho^2` (quadratic convergence, `g_{k+1} ~ g_k^3 / g_{k-1}^2`),
+//!   and a step with the same Hessian from the point after (a chord step) by about as much.
+//!   When the prediction puts the gradient below `tol` at the next point, or after one more
+//!   such step, the next sweep skips its Gram matrix and the step from there reuses the current
+//!   Hessian; it keeps being reused while the steps with it shrink the gradient norm by at
+//!   least `REUSE_MAX_RATIO` (a factor 4), else a fresh one is built. A wrong prediction costs a step,
+//!   never the result: every step is a descent direction with the Armijo test, and the fit
+//!   stops only on the exact gradient.
+//!
+//! On `cls_100k_50` (80,000 x 50) the gradient norms run 1.4e-1, 1.3e-2, 3.4e-4, 2.7e-7 and
+//! 3.5e-10: four steps and a bit over two full Gram matrices, where plain Newton built four.
 //!
 //! References: Nocedal & Wright, *Numerical Optimization* (2006), ch. 3 (line search) and 6;
 //! Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 4.4.1 (IRLS).
@@ -155,6 +186,8 @@ struct Point {
     xt_resid: Vec<f64>,
     /// The Hessian at this point, when the pass computed it.
     hessian: Option<Mat<f64>>,
+    /// Whether that Hessian comes from a sample of the rows.
+    sampled: bool,
 }
 
 impl Point {
@@ -167,6 +200,7 @@ impl Point {
             resid_sum: 0.0,
             xt_resid: Vec::new(),
             hessian: None,
+            sampled: false,
         }
     }
 }
@@ -177,6 +211,8 @@ struct Part {
     resid_sum: f64,
     xt_resid: Vec<f64>,
     gram: Option<Mat<f64>>,
+    /// The IRLS weights' sum over the chunk and over its rows in the Gram matrix.
+    hess_w_sums: (f64, f64),
 }
 
 /// What a [`Newton::sweep`] computes besides the loss, the residuals and the IRLS weights.
@@ -186,6 +222,9 @@ struct Want {
     grad: bool,
     /// The weighted Gram matrix, for the Hessian.
     hessian: bool,
+    /// Build it from the first [`GRAM_SUB_BLOCK`] rows of each chunk only, scaled up by the
+    /// IRLS weights' total over their sample's (the first step's Hessian; see the module docs).
+    sample: bool,
 }
 
 /// State of one fit: the data and the shape of its passes.
@@ -215,13 +254,14 @@ impl Newton<'_> {
     /// [`Newton::chunk`] rows, each walked in sub-blocks of [`GRAM_SUB_BLOCK`] rows whose
     /// features stay in cache while they serve, in turn:
     ///
-    /// 1. with `dir = Some(delta)`, the direction's image `step = X~ delta` (overwritten;
-    ///    otherwise `step` is read as it stands);
+    /// 1. with `dir = Some(delta)`, the direction's image `step = X~ delta` (faer's
+    ///    matrix-vector product, overwriting `step`; otherwise `step` is read as it stands);
     /// 2. per row, one `e = exp(-|eta_i|)` for both `log(1 + e^eta) = max(eta, 0) + log1p(e)`
     ///    and `p = sigmoid(eta)` (the values of [`crate::linalg::stats::log1pexp`] and
     ///    [`sigmoid`]): the loss, `w (p - y)`, `w p (1 - p)` and the intercept's gradient;
-    /// 3. with `want.grad`, the sub-block's `X_b' r_b` ([`xt_dot_seq`]);
-    /// 4. with `want.hessian`, the sub-block's `Z_b' Z_b` ([`GramAcc`], the kernel of [`gram`]).
+    /// 3. with `want.grad`, the sub-block's `X_b' r_b` (faer's matrix-vector product);
+    /// 4. with `want.hessian`, the sub-block's `Z_b' Z_b` ([`GramAcc`], the kernel of [`gram`];
+    ///    with `want.sample` only for the chunk's first sub-block).
     ///
     /// So a line-search point, its gradient and its Hessian cost one read of the data. Each
     /// chunk sums its rows and sub-blocks in order; the chunks' sums are added in chunk order,
@@ -251,6 +291,7 @@ impl Newton<'_> {
                 let mut gram = want.hessian.then(|| GramAcc::new(xc, m, len));
                 let mut xt_resid = if want.grad { vec![0.0; nf] } else { Vec::new() };
                 let (mut loss, mut resid_sum) = (0.0, 0.0);
+                let mut hess_w_sums = (0.0, 0.0);
                 let mut r0 = 0;
                 while r0 < len {
                     let b = GRAM_SUB_BLOCK.min(len - r0);
@@ -278,12 +319,20 @@ impl Newton<'_> {
                         let g = MatMut::from_column_major_slice_mut(&mut xt_resid, nf, 1);
                         matmul(g, Accum::Add, xb.transpose(), r, 1.0, Par::Seq);
                     }
-                    if let Some(g) = gram.as_mut() {
+                    let in_gram = !want.sample || r0 == 0;
+                    if let Some(g) = gram.as_mut().filter(|_| in_gram) {
                         g.add_block(xc, &zeros, Some(hess_w), extras, r0, b);
+                    }
+                    if want.sample {
+                        let sum: f64 = hess_w[r0..r0 + b].iter().sum();
+                        hess_w_sums.0 += sum;
+                        if in_gram {
+                            hess_w_sums.1 += sum;
+                        }
                     }
                     r0 += b;
                 }
-                Part { loss, resid_sum, xt_resid, gram: gram.map(|g| g.sum) }
+                Part { loss, resid_sum, xt_resid, gram: gram.map(|g| g.sum), hess_w_sums }
             })
             .collect();
         out.loss = parts.iter().map(|p| p.loss).sum();
@@ -298,9 +347,15 @@ impl Newton<'_> {
             }
         }
         out.hessian = None;
+        out.sampled = want.hessian && want.sample;
         if want.hessian {
+            let (total, in_gram) = parts.iter().fold((0.0, 0.0), |a, p| (a.0 + p.hess_w_sums.0, a.1 + p.hess_w_sums.1));
             let grams: Vec<Mat<f64>> = parts.into_iter().filter_map(|p| p.gram).collect();
-            out.hessian = Some(self.penalised(reduce_partials(&grams, m)));
+            let mut h = reduce_partials(&grams, m);
+            if out.sampled && in_gram > 0.0 && total.is_finite() {
+                h *= faer::Scale(total / in_gram);
+            }
+            out.hessian = Some(self.penalised(h));
         }
     }
 
@@ -361,6 +416,8 @@ struct HessianPlan {
     h: Option<Mat<f64>>,
     /// Whether it was computed at the current point.
     fresh: bool,
+    /// Whether it comes from a sample of the rows.
+    sampled: bool,
     /// The gradient norm where the previous step started.
     g_prev: Option<f64>,
     /// How the previous step was taken.
@@ -385,6 +442,10 @@ enum Prev {
     /// Shortened by the line search.
     Damped,
 }
+
+/// The first Hessian is built from a sample of the rows only when the sample has at least this
+/// many rows per parameter (so its relative error is a few percent).
+const SAMPLE_ROWS_PER_PARAM: usize = 100;
 
 /// A reused Hessian is kept while the steps taken with it shrink the gradient norm at least this
 /// much; otherwise the next step computes a fresh one.
@@ -414,8 +475,10 @@ impl Classifier for LogisticParams {
         }
         let scale = gradient_scales(&data, self.fit_intercept)?;
         let grad_norm = |g: &[f64]| g.iter().zip(&scale).fold(0.0f64, |a, (v, s)| a.max(v.abs() / s)) / sum_w;
-        let full = Want { grad: true, hessian: true };
-        nt.sweep(&trial.eta, 0.0, None, full, &mut step, &mut cur);
+        // the first Hessian from a sample of the rows when there are enough (see the module docs)
+        let n_chunks = n.div_ceil(nt.chunk);
+        let sample = n_chunks >= 2 && n_chunks * GRAM_SUB_BLOCK.min(nt.chunk) >= SAMPLE_ROWS_PER_PARAM * m;
+        nt.sweep(&trial.eta, 0.0, None, Want { grad: true, hessian: true, sample }, &mut step, &mut cur);
         let mut f = cur.loss + nt.penalty(&theta);
         let mut info = LogisticFitInfo { n_iter: 0, grad_norm: f64::INFINITY, converged: false, objective: f };
         let mut plan = HessianPlan::default();
@@ -435,7 +498,7 @@ impl Classifier for LogisticParams {
             info.n_iter += 1;
             let want_next = plan.choose(&nt, &mut cur, info.grad_norm, self.tol);
             let last = info.n_iter >= self.max_iter;
-            let want = Want { grad: true, hessian: want_next && !last };
+            let want = Want { grad: true, hessian: want_next && !last, sample: false };
             let Some(h) = plan.h.as_ref() else { break };
             let dir = Newton::direction(h, &g);
             let slope: f64 = g.iter().zip(&dir).map(|(a, b)| a * b).sum();
@@ -448,7 +511,7 @@ impl Classifier for LogisticParams {
                 if attempt == 0 {
                     nt.sweep(&cur.eta, t, Some(&dir), want, &mut step, &mut trial);
                 } else {
-                    nt.sweep(&cur.eta, t, None, Want { grad: false, hessian: false }, &mut step, &mut trial);
+                    nt.sweep(&cur.eta, t, None, Want { grad: false, hessian: false, sample: false }, &mut step, &mut trial);
                 }
                 let ft = trial.loss + nt.penalty(&trial_theta);
                 if ft.is_finite() && ft <= f + 1e-4 * t * slope.min(0.0) {
@@ -460,7 +523,7 @@ impl Classifier for LogisticParams {
             let Some((trial_theta, ft)) = accepted else { break };
             if t < 1.0 {
                 // a damped step: outside Newton's quadratic regime, so a fresh Hessian
-                nt.sweep(&cur.eta, t, None, Want { grad: true, hessian: !last }, &mut step, &mut trial);
+                nt.sweep(&cur.eta, t, None, Want { grad: true, hessian: !last, sample: false }, &mut step, &mut trial);
             }
             plan.stepped(info.grad_norm, t == 1.0);
             std::mem::swap(&mut cur, &mut trial);
@@ -494,6 +557,7 @@ impl HessianPlan {
             Prev::ReusedFull => (None, ratio),
             Prev::None | Prev::Damped => (None, None),
         };
+        self.sampled = cur.sampled && cur.hessian.is_some();
         self.fresh = match cur.hessian.take() {
             Some(h) => {
                 self.h = Some(h);
@@ -516,7 +580,7 @@ impl HessianPlan {
     /// `t = 1`).
     fn stepped(&mut self, g: f64, full: bool) {
         self.g_prev = Some(g);
-        self.prev = match (full, self.fresh) {
+        self.prev = match (full && !self.sampled, self.fresh) {
             (false, _) => Prev::Damped,
             (true, true) => Prev::FreshFull,
             (true, false) => Prev::ReusedFull,
