@@ -288,14 +288,23 @@ impl Newton<'_> {
             .map(|(c, (((eta, resid), hess_w), step))| {
                 let (start, len) = (c * chunk, eta.len());
                 let xc = d.x.subrows(start, len);
-                let mut gram = want.hessian.then(|| GramAcc::new(xc, m, len));
+                // any layout but column-major is copied to it block by block, so that every
+                // layout gives the same bits
+                let mut copy = (xc.row_stride() != 1).then(|| Mat::<f64>::zeros(GRAM_SUB_BLOCK.min(len), nf));
+                let mut gram: Option<GramAcc> = None;
                 let mut xt_resid = if want.grad { vec![0.0; nf] } else { Vec::new() };
                 let (mut loss, mut resid_sum) = (0.0, 0.0);
                 let mut hess_w_sums = (0.0, 0.0);
                 let mut r0 = 0;
                 while r0 < len {
                     let b = GRAM_SUB_BLOCK.min(len - r0);
-                    let xb = xc.subrows(r0, b);
+                    let xb = match copy.as_mut() {
+                        None => xc.subrows(r0, b),
+                        Some(buf) => {
+                            buf.as_mut().subrows_mut(0, b).copy_from(xc.subrows(r0, b));
+                            buf.as_ref().subrows(0, b)
+                        }
+                    };
                     if let Some((coef, icpt)) = dir {
                         let s = &mut step[r0..r0 + b];
                         s.fill(icpt);
@@ -320,8 +329,9 @@ impl Newton<'_> {
                         matmul(g, Accum::Add, xb.transpose(), r, 1.0, Par::Seq);
                     }
                     let in_gram = !want.sample || r0 == 0;
-                    if let Some(g) = gram.as_mut().filter(|_| in_gram) {
-                        g.add_block(xc, &zeros, Some(hess_w), extras, r0, b);
+                    if want.hessian && in_gram {
+                        let g = gram.get_or_insert_with(|| GramAcc::new(xb, m, len));
+                        g.add_block(xb, &zeros, Some(&hess_w[r0..r0 + b]), extras, 0, b);
                     }
                     if want.sample {
                         let sum: f64 = hess_w[r0..r0 + b].iter().sum();
@@ -446,6 +456,10 @@ enum Prev {
 /// The first Hessian is built from a sample of the rows only when the sample has at least this
 /// many rows per parameter (so its relative error is a few percent).
 const SAMPLE_ROWS_PER_PARAM: usize = 100;
+
+/// The predictions of [`HessianPlan`] count as convergence only this far below `tol`, so that a
+/// fit does not stop just under it where a fresh Hessian would have gone far below.
+const PREDICTION_MARGIN: f64 = 0.1;
 
 /// A reused Hessian is kept while the steps taken with it shrink the gradient norm at least this
 /// much; otherwise the next step computes a fresh one.
@@ -572,8 +586,8 @@ impl HessianPlan {
         };
         // the predicted reduction of this step, and of a further step with the same Hessian
         let s = if self.fresh { self.newton_ratio.map_or(1.0, |r| r * r) } else { self.chord_ratio.unwrap_or(1.0) };
-        let next = g * s;
-        !(next <= tol || next * s <= tol)
+        let (next, target) = (g * s, PREDICTION_MARGIN * tol);
+        !(next <= target || next * s <= target)
     }
 
     /// Records the step just taken from a point of gradient norm `g` (`full`: accepted at
