@@ -83,42 +83,80 @@ pub fn gram(x: MatRef<'_, f64>, shift: &[f64], row_weight: Option<&[f64]>, extra
     let partials = crate::par::map_indexed(n.div_ceil(chunk), |c| {
         let start = c * chunk;
         let end = (start + chunk).min(n);
-        let mut acc = Mat::<f64>::zeros(m, m);
-        let rows = super::row_major(x);
-        let sub = GRAM_SUB_BLOCK.min(end - start);
-        // Z_b (b x m) from columns; Z_b' (m x b, column k = row k of Z_b) from rows, which then
-        // copy straight in
-        let mut scratch = if rows.is_some() { Mat::<f64>::zeros(m, sub) } else { Mat::<f64>::zeros(sub, m) };
+        let mut acc = GramAcc::new(x, m, end - start);
         let mut r0 = start;
         while r0 < end {
             let b = GRAM_SUB_BLOCK.min(end - r0);
-            let zt = match rows {
-                Some(rows) => {
-                    fill_block_t(rows, shift, row_weight, extras, r0, b, scratch.as_mut());
-                    scratch.as_ref().subcols(0, b)
-                }
-                None => {
-                    fill_block(x, shift, row_weight, extras, r0, b, scratch.as_mut());
-                    scratch.as_ref().subrows(0, b).transpose()
-                }
-            };
-            matmul(
-                acc.as_mut(),
-                BlockStructure::TriangularLower,
-                Accum::Add,
-                zt,
-                BlockStructure::Rectangular,
-                zt.transpose(),
-                BlockStructure::Rectangular,
-                1.0,
-                Par::Seq,
-            );
+            acc.add_block(x, shift, row_weight, extras, r0, b);
             r0 += b;
         }
-        acc
+        acc.sum
     });
+    reduce_partials(&partials, m)
+}
+
+/// One chunk's partial sum of [`gram`] and its scratch block: the unit that [`gram`] runs per
+/// chunk, open to kernels that fuse other per-row work with the Gram matrix (the logistic
+/// fit's pass), which then give [`gram`]'s bits when they add the same sub-blocks in the same
+/// order and reduce with [`reduce_partials`].
+pub(crate) struct GramAcc {
+    /// The lower triangle of `sum_b Z_b' Z_b` so far (`m x m`).
+    pub(crate) sum: Mat<f64>,
+    /// `Z_b` (`b x m`) from a column-major `x`, `Z_b'` (`m x b`) from a row-major one.
+    scratch: Mat<f64>,
+}
+
+impl GramAcc {
+    /// Zero partial for `m` columns and a scratch block for chunks of `len` rows of `x`.
+    pub(crate) fn new(x: MatRef<'_, f64>, m: usize, len: usize) -> GramAcc {
+        let sub = GRAM_SUB_BLOCK.min(len);
+        // Z_b (b x m) from columns; Z_b' (m x b, column k = row k of Z_b) from rows, which then
+        // copy straight in
+        let scratch = if super::row_major(x).is_some() { Mat::zeros(m, sub) } else { Mat::zeros(sub, m) };
+        GramAcc { sum: Mat::zeros(m, m), scratch }
+    }
+
+    /// Adds `Z_b' Z_b` for the rows `r0..r0 + b` (`b <=` [`GRAM_SUB_BLOCK`] and the `len` given
+    /// to [`GramAcc::new`]) with faer's sequential lower-triangular matmul; `row_weight` and the
+    /// extras are indexed like the rows of `x`.
+    pub(crate) fn add_block(
+        &mut self,
+        x: MatRef<'_, f64>,
+        shift: &[f64],
+        row_weight: Option<&[f64]>,
+        extras: &[Extra<'_>],
+        r0: usize,
+        b: usize,
+    ) {
+        let zt = match super::row_major(x) {
+            Some(rows) => {
+                fill_block_t(rows, shift, row_weight, extras, r0, b, self.scratch.as_mut());
+                self.scratch.as_ref().subcols(0, b)
+            }
+            None => {
+                fill_block(x, shift, row_weight, extras, r0, b, self.scratch.as_mut());
+                self.scratch.as_ref().subrows(0, b).transpose()
+            }
+        };
+        matmul(
+            self.sum.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Add,
+            zt,
+            BlockStructure::Rectangular,
+            zt.transpose(),
+            BlockStructure::Rectangular,
+            1.0,
+            Par::Seq,
+        );
+    }
+}
+
+/// The chunks' partials of [`gram`] added in chunk order (lower triangle), the upper triangle
+/// mirrored from it.
+pub(crate) fn reduce_partials(partials: &[Mat<f64>], m: usize) -> Mat<f64> {
     let mut g = Mat::<f64>::zeros(m, m);
-    for p in &partials {
+    for p in partials {
         for j in 0..m {
             for i in j..m {
                 g[(i, j)] += p[(i, j)];
