@@ -1,7 +1,7 @@
 //! `fit` and `route` among K models (issue #13): their shared flags ([`LongArgs`],
-//! [`BudgetArgs`]) and report helpers. `fit --model-col` ([`crate::cli::fit`]) trains a
+//! [`BudgetArgs`]) and report helpers. `fit --model-col` (`cli::fit`) trains a
 //! [`crate::router::multi::MultiRouter`] from long-format deployment data
-//! ([`crate::data::long`]) and saves it; `route` ([`crate::cli::route`]) serves such a file.
+//! ([`crate::data::long`]) and saves it; `route` (`cli::route`) serves such a file.
 //!
 //! # fit
 //! One row per `(query, model, source)` label; the source column's value `gold` (or

@@ -414,7 +414,7 @@ pub(crate) fn cover(shards: &[ShardIndex<'_>]) -> Result<Vec<(usize, usize)>> {
 }
 
 /// The `"format"` of the shard in `dir` (`dir/shard.json`), to tell a two-model shard from a
-/// K-model one ([`crate::eval::shard_multi`]).
+/// K-model one (`eval::shard_multi`).
 ///
 /// # Errors
 /// [`Error::Io`] when it cannot be read; [`Error::InvalidData`] naming the file when it is not
