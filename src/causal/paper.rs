@@ -106,7 +106,7 @@ pub fn estimate_delta<N: Regressor>(
     let model = spec.fit(TrainSet::weighted(xs.as_ref(), &pseudo, &fit_w), seed.child(stream::FINAL))?;
     Ok(DeltaFit {
         model,
-        choice: FinalChoice { chosen: label, candidates: Vec::new(), kappa: None },
+        choice: FinalChoice { chosen: label, candidates: Vec::new() },
         overlap: Some(overlap(&e_raw, lo)),
         rows_kept: Some(keep.len()),
         clip: Some(DELTA_CLIP),
