@@ -857,7 +857,6 @@ mod tests {
         let (ybar, slope, _) = calibration_slope(&oof, &y, &w);
         let slope = slope.unwrap();
         assert!((slope - kappa).abs() <= 5e-4, "{slope} vs the label's {kappa}");
-        let kappa = slope;
         let qbar = q.iter().sum::<f64>() / 400.0;
         assert!((qbar - ybar).abs() < 1e-10, "{qbar} {ybar}");
         for i in 0..400 {
