@@ -281,6 +281,8 @@ pub enum SelectionArg {
     Stack,
     /// The lowest loss if it beats the constant by more than 1.645 paired standard errors.
     Test,
+    /// The lowest loss shrunk towards the constant by its calibration slope in [0, 1].
+    Calibrate,
 }
 
 impl From<SelectionArg> for Selection {
@@ -290,6 +292,7 @@ impl From<SelectionArg> for Selection {
             SelectionArg::OneSe => Selection::OneSe,
             SelectionArg::Stack => Selection::Stack,
             SelectionArg::Test => Selection::Test,
+            SelectionArg::Calibrate => Selection::Calibrate,
         }
     }
 }

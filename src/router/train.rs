@@ -276,6 +276,7 @@ pub fn fall_back_warning(selection: crate::causal::Selection) -> String {
         crate::causal::Selection::OneSe => "beat the constant by more than one paired standard error",
         crate::causal::Selection::Stack => "kept a positive weight in the non-negative stack",
         crate::causal::Selection::Test => "beat the constant by more than 1.645 paired standard errors",
+        crate::causal::Selection::Calibrate => "kept a positive calibration slope",
     };
     format!("Delta_hat fell back to a constant (a global shift, as mean_shift): no final-stage candidate {rule}")
 }
