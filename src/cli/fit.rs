@@ -20,7 +20,9 @@ use crate::error::{Error, Result};
 use crate::learn::pca::{PcaModel, PcaParams};
 use crate::rng::{Seed, stream};
 use crate::router::multi::{ModelCosts, MultiData, MultiRouter, MultiSpec, train_multi};
-use crate::router::{Router, RouterConfig, RouterData, RouterKind, Threshold, train_router, train_router_known};
+use crate::router::{
+    Diagnostics, Router, RouterConfig, RouterData, RouterKind, Threshold, train_router, train_router_known,
+};
 
 /// Arguments of `meta-router fit`.
 #[derive(Debug, Args)]
@@ -218,22 +220,7 @@ pub fn run(args: FitArgs) -> Result<()> {
         println!("pca              {} components, {:.1}% of the variance", p.n_components(), 100.0 * share);
     }
     println!("scale c          {:.6} ({})", router.scale, g.alignment.method.name());
-    if let Some(fs) = &g.final_stage {
-        let loss = fs.candidates.iter().find(|c| c.name == fs.chosen).map(|c| c.cv_loss);
-        match loss {
-            Some(l) => println!("final stage      {} (CV loss {l:.6})", fs.chosen),
-            None => println!("final stage      {}", fs.chosen),
-        }
-        for c in &fs.candidates {
-            println!("  candidate      {:<40} {:.6}", c.name, c.cv_loss);
-        }
-    }
-    if let Some(ov) = &g.overlap {
-        println!("propensity       range {:.4} to {:.4}, {:.1}% at the clip", ov.min, ov.max, 100.0 * ov.share_clipped);
-    }
-    if let Some(m) = g.delta_mean {
-        println!("mean Delta_hat   {m:.6} (preference rows)");
-    }
+    print_delta_diagnostics(g, "", true);
     if let Some(u) = usage {
         println!(
             "threshold        {:.6} (usage target {:.3}, realised {:.3} on training queries)",
@@ -247,6 +234,36 @@ pub fn run(args: FitArgs) -> Result<()> {
     }
     println!("saved            {}", args.out.display());
     Ok(())
+}
+
+/// Prints a router's meta-learner diagnostics in the summary's layout (labels padded to 17
+/// characters after `indent`): the final stage with its CV loss (and, with `candidates`, every
+/// candidate's), the propensity overlap and the mean `Delta_hat`, each when present.
+fn print_delta_diagnostics(g: &Diagnostics, indent: &str, candidates: bool) {
+    let label = |name: &str| format!("{indent}{name:<w$}", w = 17usize.saturating_sub(indent.len()));
+    if let Some(fs) = &g.final_stage {
+        match fs.candidates.iter().find(|c| c.name == fs.chosen).map(|c| c.cv_loss) {
+            Some(l) => println!("{}{} (CV loss {l:.6})", label("final stage"), fs.chosen),
+            None => println!("{}{}", label("final stage"), fs.chosen),
+        }
+        if candidates {
+            for c in &fs.candidates {
+                println!("  candidate      {:<40} {:.6}", c.name, c.cv_loss);
+            }
+        }
+    }
+    if let Some(ov) = &g.overlap {
+        println!(
+            "{}range {:.4} to {:.4}, {:.1}% at the clip",
+            label("propensity"),
+            ov.min,
+            ov.max,
+            100.0 * ov.share_clipped
+        );
+    }
+    if let Some(m) = g.delta_mean {
+        println!("{}{m:.6} (preference rows)", label("mean Delta_hat"));
+    }
 }
 
 /// The wide tables of `t` as training data.
@@ -396,23 +413,7 @@ fn run_many(args: &FitArgs) -> Result<()> {
             g.scale,
             d.alignment.method.name()
         );
-        if let Some(fs) = &d.final_stage {
-            match fs.candidates.iter().find(|c| c.name == fs.chosen).map(|c| c.cv_loss) {
-                Some(l) => println!("  final stage    {} (CV loss {l:.6})", fs.chosen),
-                None => println!("  final stage    {}", fs.chosen),
-            }
-        }
-        if let Some(ov) = &d.overlap {
-            println!(
-                "  propensity     range {:.4} to {:.4}, {:.1}% at the clip",
-                ov.min,
-                ov.max,
-                100.0 * ov.share_clipped
-            );
-        }
-        if let Some(m) = d.delta_mean {
-            println!("  mean Delta_hat {m:.6} (preference rows)");
-        }
+        print_delta_diagnostics(d, "  ", false);
         for w in &d.warnings {
             println!("  warning        {w}");
         }
