@@ -375,7 +375,7 @@ pub struct RouterArgs {
     #[arg(long, value_enum, default_value_t = ProtocolArg::Crossfit)]
     pub protocol: ProtocolArg,
     /// How the `auto` final stage picks its candidate.
-    #[arg(long, value_enum, default_value_t = SelectionArg::Argmin)]
+    #[arg(long, value_enum, default_value_t = SelectionArg::Calibrate)]
     pub final_select: SelectionArg,
     /// Add the cross-fitted outcome prediction (m_hat for meta_r, mu0_hat for meta_dr) as a
     /// covariate of the final stage (new rows get it from the nuisance refitted on all rows).

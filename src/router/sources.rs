@@ -66,7 +66,7 @@ use crate::rng::{Seed, stream};
 use crate::router::config::{Protocol, RouterConfig};
 use crate::router::fitted::{DeltaCovariate, Diagnostics, FittedRouter, TrainedRouter, clipped_delta};
 use crate::router::kind::RouterKind;
-use crate::router::train::fall_back_warning;
+use crate::router::train::final_stage_warning;
 
 /// Training data with gold and several preference sources: one label per row.
 #[derive(Clone, Copy, Debug)]
@@ -451,8 +451,8 @@ pub fn train_router_sources(
                 }
                 let f = &mut fits[k];
                 f.delta_mean = Some(stats::mean(&d_src, pref_ws[k].as_deref()));
-                if fit.choice.chosen == "constant" && !fit.choice.candidates.is_empty() {
-                    f.warnings.push(format!("{}{}", prefix(s), fall_back_warning(cfg.delta.selection)));
+                if let Some(w) = final_stage_warning(&fit.choice, cfg.delta.selection) {
+                    f.warnings.push(format!("{}{w}", prefix(s)));
                 }
                 if let Some(ov) = &fit.overlap {
                     f.warnings.extend(ov.warning.iter().map(|w| format!("{}{w}", prefix(s))));

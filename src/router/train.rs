@@ -251,9 +251,7 @@ where
             }
             let lifted: Vec<f64> = (0..n).map(|i| if t[i] == 1.0 { o[i] } else { o[i] + d[i] }).collect();
             diagnostics.delta_mean = Some(stats::mean(&gather(&d, &pref), pref_w.as_deref()));
-            if fit.choice.chosen == "constant" && !fit.choice.candidates.is_empty() {
-                diagnostics.warnings.push(fall_back_warning(cfg.delta.selection));
-            }
+            diagnostics.warnings.extend(final_stage_warning(&fit.choice, cfg.delta.selection));
             diagnostics.final_stage = Some(fit.choice);
             if let Some(ov) = &fit.overlap {
                 diagnostics.warnings.extend(ov.warning.iter().cloned());
@@ -266,6 +264,21 @@ where
         }
     };
     Ok(FittedRouter { kind, psi, scale: c, delta, delta_clip, diagnostics, delta_covariate })
+}
+
+/// The diagnostics' warning about a meta-router's selected final stage, if any: the fall-back
+/// to the constant ([`fall_back_warning`]) or, under [`crate::causal::Selection::Calibrate`],
+/// the shrinkage of `Delta_hat` towards the constant (`0 < k < 1`).
+pub fn final_stage_warning(choice: &crate::causal::FinalChoice, selection: crate::causal::Selection) -> Option<String> {
+    if choice.chosen == "constant" && !choice.candidates.is_empty() {
+        return Some(fall_back_warning(selection));
+    }
+    choice.shrinkage().map(|(raw, k)| {
+        format!(
+            "Delta_hat shrunk towards a constant (part of the way to mean_shift): the selected final stage's \
+             out-of-fold calibration slope is {raw:.3}, so {k:.3} times its deviation from the mean is served"
+        )
+    })
 }
 
 /// The warning of a meta-router whose selected final stage is the constant: `Delta_hat` is a
@@ -289,6 +302,28 @@ mod tests {
     use faer::Mat;
     use rand::RngExt;
     use rand_distr::StandardNormal;
+
+    #[test]
+    fn the_final_stage_warning_names_a_fall_back_and_a_shrinkage_only() {
+        use crate::causal::FinalChoice;
+        use crate::causal::final_stage::CandidateLoss;
+        let cands = vec![CandidateLoss { name: "constant".into(), cv_loss: 1.0 }];
+        let choice = |chosen: &str| FinalChoice { chosen: chosen.into(), candidates: cands.clone() };
+        let sel = Selection::Calibrate;
+        assert!(final_stage_warning(&choice("constant"), sel).unwrap().contains("fell back to a constant"));
+        // a fixed constant stage (no candidates) is what the user asked for: no warning
+        let fixed = FinalChoice { chosen: "constant".into(), candidates: vec![] };
+        assert_eq!(final_stage_warning(&fixed, sel), None);
+        let shrunk = choice("calibrate(kappa=0.412,0.412*ridge(alpha=100))");
+        assert_eq!(shrunk.shrinkage(), Some((0.412, 0.412)));
+        let w = final_stage_warning(&shrunk, sel).unwrap();
+        assert!(w.contains("shrunk towards a constant") && w.contains("0.412"), "{w}");
+        // served unshrunk (raw slope above 1): neither a shrinkage nor a warning
+        let kept = choice("calibrate(kappa=1.250,1.000*ridge(alpha=100))");
+        assert_eq!(kept.shrinkage(), None);
+        assert_eq!(final_stage_warning(&kept, sel), None);
+        assert_eq!(final_stage_warning(&choice("ridge(alpha=100)"), Selection::Argmin), None);
+    }
 
     #[test]
     fn a_constant_bias_falls_back_to_the_constant_and_says_so() {
