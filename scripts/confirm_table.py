@@ -12,30 +12,12 @@ variant on the same seed, so round r pairs across runs. Per scenario and variant
   gap%     = 100 (AUC_variant - AUC_b) / (AUC_all_gold - AUC_b), and capped at 100 in the mean
 Marks on vs_best: `++` > 2 se, `ok` >= -se, `LOSS` otherwise.
 """
-import csv, math, os, sys
+import os, sys
 
-BASELINES = ["pooled", "pref_only", "gold_only", "mean_shift"]
+from method_table import BASELINES, mean, paired, rounds  # the same pairing as the suite's tables
+
 SCENARIOS = ["default", "nonlinear_bias", "orthogonal_bias", "aligned_bias", "noisy_pref", "distorted_scale",
              "weak_psi", "gold_1pct", "gold_10pct", "raw384"]
-
-
-def rounds(path):
-    out = {}
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            out.setdefault(row["router"], {})[int(row["round"])] = float(row["auc"])
-    return out
-
-
-def paired(a, b, rs):
-    d = [a[r] - b[r] for r in rs]
-    n = len(d)
-    m = sum(d) / n
-    return m, math.sqrt(sum((v - m) ** 2 for v in d) / (n - 1) / n)
-
-
-def mean(a, rs):
-    return sum(a[r] for r in rs) / len(rs)
 
 
 def main():
