@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The 50-round confirmation table of the default final-stage rule (STATISTICS.md), paired per round.
 
-usage: scripts/confirm_table.py OUTROOT VARIANT [VARIANT ...]
+usage: scripts/confirm_table.py [--router R --argmin VARIANT] OUTROOT VARIANT [VARIANT ...]
+(--router meta_r --argmin r_argmin: meta_r, whose argmin runs are OUTROOT/r_argmin rather than the
+baselines' run; every comparison uses the rounds all the runs have)
 
 OUTROOT/baselines/S/rounds.csv holds every baseline, all_gold and the default meta_dr (the argmin
 rule, made by main's binary before the change); OUTROOT/VARIANT/S/rounds.csv the meta_dr of one
@@ -21,7 +23,17 @@ SCENARIOS = ["default", "nonlinear_bias", "orthogonal_bias", "aligned_bias", "no
 
 
 def main():
-    root, variants = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    router, argmin_dir = "meta_dr", None
+    while args and args[0].startswith("--"):
+        flag, value, args = args[0], args[1], args[2:]
+        if flag == "--router":
+            router = value
+        elif flag == "--argmin":
+            argmin_dir = value
+        else:
+            sys.exit(f"unknown flag {flag}")
+    root, variants = args[0], args[1:]
     cols = ["argmin"] + variants
     print("| scenario | R | best baseline | " + " | ".join(
         f"{v}: AUC, vs_best (se), gap%" for v in cols) + " | " + " | ".join(f"{v} - argmin (se)" for v in variants) + " |")
@@ -33,9 +45,14 @@ def main():
         if not os.path.exists(bpath) or not all(os.path.exists(f"{root}/{v}/{s}/rounds.csv") for v in variants):
             continue
         base = rounds(bpath)
-        runs = {"argmin": base["meta_dr"]}
+        if argmin_dir is None:
+            runs = {"argmin": base[router]}
+        elif os.path.exists(f"{root}/{argmin_dir}/{s}/rounds.csv"):
+            runs = {"argmin": rounds(f"{root}/{argmin_dir}/{s}/rounds.csv")[router]}
+        else:
+            continue
         for v in variants:
-            runs[v] = rounds(f"{root}/{v}/{s}/rounds.csv")["meta_dr"]
+            runs[v] = rounds(f"{root}/{v}/{s}/rounds.csv")[router]
         rs = sorted(set.intersection(*(set(r) for r in runs.values())))
         best = max(BASELINES, key=lambda b: mean(base[b], rs))
         ab, ag = mean(base[best], rs), mean(base["all_gold"], rs)
