@@ -168,16 +168,28 @@ pub struct FinalChoice {
     pub candidates: Vec<CandidateLoss>,
 }
 
+/// The label's prefix of a [`Selection::Calibrate`] stage, `calibrate(kappa=RAW,K*NAME)`.
+const CALIBRATE_LABEL: &str = "calibrate(kappa=";
+
+/// The label of a [`Selection::Calibrate`] stage: the raw slope, the served one, the candidate.
+fn calibrate_label(raw: f64, k: f64, candidate: &str) -> String {
+    format!("{CALIBRATE_LABEL}{raw:.3},{k:.3}*{candidate})")
+}
+
 impl FinalChoice {
-    /// `(raw kappa, served k)` of a [`Selection::Calibrate`] stage that was shrunk
-    /// (`0 < k < 1`), read back from its label `calibrate(kappa=RAW,K*NAME)`; `None` for any
-    /// other stage, and for a calibrated stage served unshrunk (`k = 1`).
-    pub fn shrinkage(&self) -> Option<(f64, f64)> {
-        let rest = self.chosen.strip_prefix("calibrate(kappa=")?;
+    /// `(raw kappa, served k)` of a [`Selection::Calibrate`] stage, read back from its label
+    /// ([`calibrate_label`], 3 decimals); `None` for any other stage.
+    pub fn calibration(&self) -> Option<(f64, f64)> {
+        let rest = self.chosen.strip_prefix(CALIBRATE_LABEL)?;
         let (raw, rest) = rest.split_once(',')?;
         let (k, _) = rest.split_once('*')?;
-        let (raw, k) = (raw.parse::<f64>().ok()?, k.parse::<f64>().ok()?);
-        (k < 1.0).then_some((raw, k))
+        Some((raw.parse::<f64>().ok()?, k.parse::<f64>().ok()?))
+    }
+
+    /// [`Self::calibration`] of a stage that was shrunk (`0 < k < 1`); `None` for any other
+    /// stage, and for a calibrated stage served unshrunk (`k = 1`).
+    pub fn shrinkage(&self) -> Option<(f64, f64)> {
+        self.calibration().filter(|&(_, k)| k < 1.0)
     }
 }
 
@@ -484,7 +496,7 @@ pub fn fit_final_with(
                                 shrink = Some((k, a));
                             }
                             let raw = kappa.unwrap_or(k);
-                            (cands[b].spec.clone(), format!("calibrate(kappa={raw:.3},{k:.3}*{})", cands[b].label))
+                            (cands[b].spec.clone(), calibrate_label(raw, k, cands[b].label))
                         }
                         _ => pick(0),
                     }
@@ -795,7 +807,7 @@ mod tests {
 
     /// The raw slope recorded in a `calibrate(kappa=K,...)` label.
     fn kappa_of(c: &FinalChoice) -> Option<f64> {
-        c.chosen.strip_prefix("calibrate(kappa=")?.split(',').next()?.parse().ok()
+        c.calibration().map(|(raw, _)| raw)
     }
 
     #[test]
