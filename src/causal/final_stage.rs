@@ -178,7 +178,7 @@ fn calibrate_label(raw: f64, k: f64, candidate: &str) -> String {
 
 impl FinalChoice {
     /// `(raw kappa, served k)` of a [`Selection::Calibrate`] stage, read back from its label
-    /// ([`calibrate_label`], 3 decimals); `None` for any other stage.
+    /// (`calibrate(kappa=RAW,K*NAME)`, 3 decimals); `None` for any other stage.
     pub fn calibration(&self) -> Option<(f64, f64)> {
         let rest = self.chosen.strip_prefix(CALIBRATE_LABEL)?;
         let (raw, rest) = rest.split_once(',')?;
