@@ -147,7 +147,7 @@ fn impossible_sizes_are_one_line_errors_for_every_command() {
         (fit(&format!("--repeats {MAX}")), Refused("for the cross-fitted nuisances")),
         (fit("--folds 1000000000"), Refused("cannot fill 1000000000 folds")),
         (fit(&format!("--pca {MAX}")), Refused("`n_components`")),
-        (format!("fit --data {{dep.csv}} --learner rf --param n_estimators={MAX} -o {{out}}"), Refused("for the forest")),
+        (format!("fit --data {{dep.csv}} --learner rf --param n_estimators={MAX} -o {{out}}"), Refused("would need ~more than 18 EB")),
         // --- study
         (study("--rounds 1000000000"), Refused("--rounds 1000000000 would need ~")),
         (study(&format!("--rounds {MAX}")), Refused("for the study's per-round results")),

@@ -151,14 +151,14 @@ pub fn default_nuisance() -> RegressorSpec {
 ///
 /// Defaults: `nuisance` = [`default_nuisance`], `propensity` = `Known`, `n_folds` = 5,
 /// `repeats` = 1, `aggregate` = `Mean`, `final_stage` = `Auto`, `dr_outcome` = `Shift`,
-/// `nuisance_fit` = `CrossFit`, `outcome_covariate` = false, `selection` = `Calibrate`,
-/// `dr_gold_ridge` = false.
+/// `nuisance_fit` = `Auto` (out of bag for the R-learner's default forest nuisance),
+/// `outcome_covariate` = false, `selection` = `Calibrate`, `dr_gold_ridge` = false.
 ///
 /// The last three fields are the candidate improvements of issue 11 (STATISTICS.md):
 /// `outcome_covariate` and `dr_gold_ridge` stay off; `selection` became `Calibrate` after the
 /// 50-round confirmation over the scenario suite. They and `nuisance_fit` carry serde defaults
-/// so configurations saved before them still load (`selection` as `Argmin`, the rule they were
-/// made with).
+/// so configurations saved before them still load (`selection` as `Argmin` and `nuisance_fit`
+/// as `CrossFit`, the rules they were made with).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeltaConfig {
     /// The outcome nuisances `m`, `mu0`, `mu1` (and the paper protocol's propensity regressor).
@@ -175,11 +175,13 @@ pub struct DeltaConfig {
     pub final_stage: FinalStage,
     /// How `mu1` is formed in the DR-learner.
     pub dr_outcome: DrOutcome,
-    /// How the nuisances are made out of sample: `K`-fold cross-fitting over `n_folds` folds
-    /// (the default) or out of bag for a bagged forest nuisance (see [`crate::causal::oob`];
-    /// the folds still serve the final stage's cross-validation). Absent from older
-    /// configuration files, where it reads as `CrossFit`.
-    #[serde(default)]
+    /// How the nuisances are made out of sample: `K`-fold cross-fitting over `n_folds` folds or
+    /// out of bag for a bagged forest nuisance (see [`crate::causal::oob`]; the folds still
+    /// serve the final stage's cross-validation); the default `Auto` takes out of bag for the
+    /// R-learner with a bagged nuisance learner (the meta-learners' `nuisance_rule`).
+    /// Absent from older configuration files, where it reads as `CrossFit`, the rule they were
+    /// made with.
+    #[serde(default = "legacy_nuisance_fit")]
     pub nuisance_fit: NuisanceFit,
     /// Adds the cross-fitted outcome prediction (`m_hat` for R, `mu0_hat` for DR) as the last
     /// covariate of the final stage, so one coefficient absorbs a misaligned scale
@@ -203,6 +205,12 @@ fn legacy_selection() -> Selection {
     Selection::Argmin
 }
 
+/// The nuisance rule of configurations saved before `nuisance_fit` existed, or while
+/// `crossfit` was its default: cross-fitting.
+fn legacy_nuisance_fit() -> NuisanceFit {
+    NuisanceFit::CrossFit
+}
+
 impl Default for DeltaConfig {
     fn default() -> Self {
         DeltaConfig {
@@ -213,7 +221,7 @@ impl Default for DeltaConfig {
             aggregate: Aggregate::Mean,
             final_stage: FinalStage::Auto,
             dr_outcome: DrOutcome::Shift,
-            nuisance_fit: NuisanceFit::CrossFit,
+            nuisance_fit: NuisanceFit::Auto,
             outcome_covariate: false,
             selection: Selection::Calibrate,
             dr_gold_ridge: false,

@@ -26,6 +26,12 @@ impl Regressor for RegressorSpec {
             _ => None,
         })
     }
+    fn bagged(&self) -> bool {
+        match self {
+            RegressorSpec::RandomForest(p) => p.bagged(),
+            _ => false,
+        }
+    }
 }
 
 impl Classifier for ClassifierSpec {

@@ -301,6 +301,9 @@ impl From<SelectionArg> for Selection {
 /// [`NuisanceFit`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum NuisanceFitArg {
+    /// Out of bag when the nuisance learner is a bagged forest (the default nuisance),
+    /// cross-fitted otherwise.
+    Auto,
     /// K-fold cross-fitting (--folds fits on K-1 folds; any learner).
     Crossfit,
     /// One forest, each row predicted by the trees that left it out (rf with bootstrap only).
@@ -310,6 +313,7 @@ pub enum NuisanceFitArg {
 impl From<NuisanceFitArg> for NuisanceFit {
     fn from(n: NuisanceFitArg) -> Self {
         match n {
+            NuisanceFitArg::Auto => NuisanceFit::Auto,
             NuisanceFitArg::Crossfit => NuisanceFit::CrossFit,
             NuisanceFitArg::Oob => NuisanceFit::Oob,
         }
@@ -359,9 +363,10 @@ pub struct RouterArgs {
     /// How the DR-learner forms mu1.
     #[arg(long, value_enum, default_value_t = DrOutcomeArg::Shift)]
     pub dr_outcome: DrOutcomeArg,
-    /// How the meta-routers' nuisances are made out of sample: K-fold cross-fitting, or out of
-    /// bag from one forest (needs a random-forest nuisance with bootstrap).
-    #[arg(long, value_enum, default_value_t = NuisanceFitArg::Crossfit)]
+    /// How the meta-routers' nuisances are made out of sample: out of bag from one forest
+    /// (`oob`, needs a random-forest nuisance with bootstrap), K-fold cross-fitting
+    /// (`crossfit`), or `auto`: out of bag for a bagged forest nuisance, cross-fitted otherwise.
+    #[arg(long, value_enum, default_value_t = NuisanceFitArg::Auto)]
     pub nuisance_fit: NuisanceFitArg,
     /// Final stage of the meta-learners: `auto` (selected by cross-validated loss) or a
     /// regressor name, e.g. `ridge`.

@@ -220,6 +220,9 @@ pub fn run(args: FitArgs) -> Result<()> {
         println!("pca              {} components, {:.1}% of the variance", p.n_components(), 100.0 * share);
     }
     println!("scale c          {:.6} ({})", router.scale, g.alignment.method.name());
+    if kind.is_meta() && cfg.protocol == crate::router::Protocol::CrossFit {
+        println!("nuisances        {}", nuisance_text(kind, &cfg.delta));
+    }
     print_delta_diagnostics(g, "", true);
     if let Some(u) = usage {
         println!(
@@ -234,6 +237,18 @@ pub fn run(args: FitArgs) -> Result<()> {
     }
     println!("saved            {}", args.out.display());
     Ok(())
+}
+
+/// How a meta-router's outcome nuisances were made out of sample, e.g. `rf (out of bag, one
+/// forest per nuisance; --nuisance-fit auto)`.
+fn nuisance_text(kind: RouterKind, d: &crate::causal::DeltaConfig) -> String {
+    use crate::causal::{Method, NuisanceFit};
+    let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
+    let how = match crate::causal::meta::nuisance_rule(d, method, crate::learn::Regressor::bagged(&d.nuisance)) {
+        NuisanceFit::Oob => "out of bag, one forest per nuisance".to_string(),
+        _ => format!("cross-fitted, {} folds", d.n_folds),
+    };
+    format!("{} ({how}; --nuisance-fit {})", d.nuisance.name(), d.nuisance_fit.name())
 }
 
 /// Prints a router's meta-learner diagnostics in the summary's layout (labels padded to 17

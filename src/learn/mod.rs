@@ -146,6 +146,13 @@ pub trait Regressor: Sync {
         let _ = (data, seed);
         Ok(None)
     }
+
+    /// Whether [`fit_out_of_bag`](Regressor::fit_out_of_bag) gives out-of-bag predictions
+    /// (`false`, the default, for a learner that is not bagged). The meta-learners' default
+    /// `nuisance_fit = auto` asks it to choose between out-of-bag and cross-fitted nuisances.
+    fn bagged(&self) -> bool {
+        false
+    }
 }
 
 /// A binary classification learner (targets 0.0 / 1.0).

@@ -18,7 +18,9 @@
 //! of `cfg.delta` on the rows `{gold} u {source s}`, with the pairwise propensity
 //! `P(gold | x, gold or s)` (known share by default, or the configured classifier on the pair).
 //! Source 1 draws from `seed`, source `s` from `seed.indexed(SOURCE, s)`. Each source's
-//! overlap, final stage and mean bias are in [`SourceFit`].
+//! overlap, final stage and mean bias are in [`SourceFit`]. With several sources the default
+//! `nuisance_fit = auto` cross-fits the nuisances (out of bag was measured with one source
+//! only); `oob` is used when asked for.
 //!
 //! # The routers
 //! Rows and targets of the psi regression (on source 1's scale; `rho_s = c_1 / c_s`):
@@ -51,10 +53,11 @@ use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
 use crate::causal::align::{self, Align, Alignment, Sample};
-use crate::causal::delta::{DeltaFit, Method, PooledRows};
+use crate::causal::delta::{DeltaConfig, DeltaFit, Method, PooledRows};
 use crate::causal::final_stage::FinalChoice;
 use crate::causal::learner::fit_rows;
 use crate::causal::nuisance::Overlap;
+use crate::causal::oob::NuisanceFit;
 use crate::causal::sources::{SourceRows, estimate_pairs, in_source};
 use crate::causal::{meta, paper};
 use crate::error::{Error, Result};
@@ -314,6 +317,15 @@ pub fn train_router_sources(
     let n = data.x.nrows();
     let w = data.weights;
     let (learner, nuisance) = (&cfg.learner, &cfg.delta.nuisance);
+    // `nuisance_fit = auto` cross-fits with several sources: out-of-bag nuisances were measured
+    // with one preference source only (STATISTICS.md); one source stays `train_router` bit for bit
+    let several_cfg;
+    let delta_cfg = if n_sources > 1 && cfg.delta.nuisance_fit == NuisanceFit::Auto {
+        several_cfg = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.delta.clone() };
+        &several_cfg
+    } else {
+        &cfg.delta
+    };
     let align_method = if cfg.protocol == Protocol::Paper { Align::None } else { cfg.align };
     let gold_all = if kind == RouterKind::AllGold {
         Some(data.gold_everywhere.ok_or_else(|| {
@@ -427,7 +439,7 @@ pub fn train_router_sources(
             let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
             let estimate = |rows: &PooledRows<'_>, s: Seed| -> Result<DeltaFit> {
                 match cfg.protocol {
-                    Protocol::CrossFit => meta::estimate_delta_known(method, rows, None, nuisance, &cfg.delta, s),
+                    Protocol::CrossFit => meta::estimate_delta_known(method, rows, None, nuisance, delta_cfg, s),
                     Protocol::Paper => paper::estimate_delta(method, rows, nuisance, s),
                 }
             };

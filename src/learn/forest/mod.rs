@@ -81,6 +81,9 @@ impl Regressor for RandomForestRegressorParams {
         let (model, oob) = RandomForestRegressorParams::fit_with_oob(self, data, seed)?;
         Ok(Some((model, oob.prediction)))
     }
+    fn bagged(&self) -> bool {
+        self.bootstrap
+    }
 }
 
 impl Classifier for RandomForestClassifierParams {
