@@ -58,7 +58,7 @@ pub enum NuisanceFit {
 }
 
 impl NuisanceFit {
-    /// The name users write (`crossfit`, `oob`).
+    /// The name users write (`auto`, `crossfit`, `oob`).
     pub fn name(self) -> &'static str {
         match self {
             NuisanceFit::Auto => "auto",

@@ -301,8 +301,8 @@ impl From<SelectionArg> for Selection {
 /// [`NuisanceFit`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum NuisanceFitArg {
-    /// Out of bag when the nuisance learner is a bagged forest (the default nuisance),
-    /// cross-fitted otherwise.
+    /// Out of bag for meta_r when the nuisance learner is a bagged forest (the default
+    /// nuisance); cross-fitted for meta_dr, other learners and several judges.
     Auto,
     /// K-fold cross-fitting (--folds fits on K-1 folds; any learner).
     Crossfit,
@@ -365,7 +365,8 @@ pub struct RouterArgs {
     pub dr_outcome: DrOutcomeArg,
     /// How the meta-routers' nuisances are made out of sample: out of bag from one forest
     /// (`oob`, needs a random-forest nuisance with bootstrap), K-fold cross-fitting
-    /// (`crossfit`), or `auto`: out of bag for a bagged forest nuisance, cross-fitted otherwise.
+    /// (`crossfit`), or `auto`: out of bag for meta_r's bagged forest nuisance, cross-fitted for
+    /// meta_dr, for other learners and for several judges.
     #[arg(long, value_enum, default_value_t = NuisanceFitArg::Auto)]
     pub nuisance_fit: NuisanceFitArg,
     /// Final stage of the meta-learners: `auto` (selected by cross-validated loss) or a

@@ -19,8 +19,8 @@
 //! `P(gold | x, gold or s)` (known share by default, or the configured classifier on the pair).
 //! Source 1 draws from `seed`, source `s` from `seed.indexed(SOURCE, s)`. Each source's
 //! overlap, final stage and mean bias are in [`SourceFit`]. With several sources the default
-//! `nuisance_fit = auto` cross-fits the nuisances (out of bag was measured with one source
-//! only); `oob` is used when asked for.
+//! `nuisance_fit = auto` cross-fits the nuisances (out of bag was measured with one source,
+//! and with two for `meta_dr` only); `oob` is used when asked for.
 //!
 //! # The routers
 //! Rows and targets of the psi regression (on source 1's scale; `rho_s = c_1 / c_s`):
@@ -318,7 +318,8 @@ pub fn train_router_sources(
     let w = data.weights;
     let (learner, nuisance) = (&cfg.learner, &cfg.delta.nuisance);
     // `nuisance_fit = auto` cross-fits with several sources: out-of-bag nuisances were measured
-    // with one preference source only (STATISTICS.md); one source stays `train_router` bit for bit
+    // with one preference source (and two for meta_dr only; STATISTICS.md); one source stays
+    // `train_router` bit for bit
     let several_cfg;
     let delta_cfg = if n_sources > 1 && cfg.delta.nuisance_fit == NuisanceFit::Auto {
         several_cfg = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.delta.clone() };
