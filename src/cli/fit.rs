@@ -220,8 +220,8 @@ pub fn run(args: FitArgs) -> Result<()> {
         println!("pca              {} components, {:.1}% of the variance", p.n_components(), 100.0 * share);
     }
     println!("scale c          {:.6} ({})", router.scale, g.alignment.method.name());
-    if kind.is_meta() && cfg.protocol == crate::router::Protocol::CrossFit {
-        println!("nuisances        {}", nuisance_text(kind, &cfg.delta));
+    if let (Some(method), crate::router::Protocol::CrossFit) = (kind.method(), cfg.protocol) {
+        println!("nuisances        {}", nuisance_text(method, &cfg.delta));
     }
     print_delta_diagnostics(g, "", true);
     if let Some(u) = usage {
@@ -241,9 +241,8 @@ pub fn run(args: FitArgs) -> Result<()> {
 
 /// How a meta-router's outcome nuisances were made out of sample, e.g. `rf (out of bag, one
 /// forest per nuisance; --nuisance-fit auto)`.
-fn nuisance_text(kind: RouterKind, d: &crate::causal::DeltaConfig) -> String {
-    use crate::causal::{Method, NuisanceFit};
-    let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
+fn nuisance_text(method: crate::causal::Method, d: &crate::causal::DeltaConfig) -> String {
+    use crate::causal::NuisanceFit;
     let how = match crate::causal::meta::nuisance_rule(d, method, crate::learn::Regressor::bagged(&d.nuisance)) {
         NuisanceFit::Oob => "out of bag, one forest per nuisance".to_string(),
         _ => format!("cross-fitted, {} folds", d.n_folds),

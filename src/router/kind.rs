@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::causal::Method;
 use crate::error::{Error, Result};
 
 /// A router: which labels and which debiasing train `psi_hat`.
@@ -67,5 +68,14 @@ impl RouterKind {
     /// True for the meta-routers.
     pub fn is_meta(self) -> bool {
         matches!(self, RouterKind::MetaR | RouterKind::MetaDr)
+    }
+
+    /// The meta-learner of a meta-router (`None` for the baselines).
+    pub fn method(self) -> Option<Method> {
+        match self {
+            RouterKind::MetaR => Some(Method::R),
+            RouterKind::MetaDr => Some(Method::Dr),
+            _ => None,
+        }
     }
 }

@@ -317,16 +317,6 @@ pub fn train_router_sources(
     let n = data.x.nrows();
     let w = data.weights;
     let (learner, nuisance) = (&cfg.learner, &cfg.delta.nuisance);
-    // `nuisance_fit = auto` cross-fits with several sources: out-of-bag nuisances were measured
-    // with one preference source (and two for meta_dr only; STATISTICS.md); one source stays
-    // `train_router` bit for bit
-    let several_cfg;
-    let delta_cfg = if n_sources > 1 && cfg.delta.nuisance_fit == NuisanceFit::Auto {
-        several_cfg = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.delta.clone() };
-        &several_cfg
-    } else {
-        &cfg.delta
-    };
     let align_method = if cfg.protocol == Protocol::Paper { Align::None } else { cfg.align };
     let gold_all = if kind == RouterKind::AllGold {
         Some(data.gold_everywhere.ok_or_else(|| {
@@ -438,6 +428,16 @@ pub fn train_router_sources(
         }
         RouterKind::MetaR | RouterKind::MetaDr => {
             let method = if kind == RouterKind::MetaR { Method::R } else { Method::Dr };
+            // `nuisance_fit = auto` cross-fits with several sources: out-of-bag nuisances were
+            // measured with one preference source (and two for meta_dr only; STATISTICS.md);
+            // one source stays `train_router` bit for bit
+            let several_cfg;
+            let delta_cfg = if n_sources > 1 && cfg.delta.nuisance_fit == NuisanceFit::Auto {
+                several_cfg = DeltaConfig { nuisance_fit: NuisanceFit::CrossFit, ..cfg.delta.clone() };
+                &several_cfg
+            } else {
+                &cfg.delta
+            };
             let estimate = |rows: &PooledRows<'_>, s: Seed| -> Result<DeltaFit> {
                 match cfg.protocol {
                     Protocol::CrossFit => meta::estimate_delta_known(method, rows, None, nuisance, delta_cfg, s),
